@@ -1,0 +1,130 @@
+"""Settings from the environment: one typed, frozen object built at the entry point.
+
+Every field is documented in the README's configuration table and in ``.env.example``;
+``tests/unit/test_config.py`` keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lib.errors import ConfigError
+
+AlertLevel = Literal["info", "warning", "error", "critical"]
+
+VERSION = "0.1.0"
+
+# 2026-01-01T00:00:00Z: bucket 0 of every default deployment.
+DEFAULT_EPOCH_S = 1_767_225_600
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Defaults run the product with no environment at all."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    # Simulation
+    seed: int = Field(20_251_123, ge=0, lt=2**63, description="Seed of the simulated fleet.")
+    fleet_size: int = Field(30, ge=1, le=100_000, description="Number of simulated servers.")
+    bucket_seconds: int = Field(3, ge=1, le=3600, description="Length of one time bucket.")
+    epoch_s: int = Field(
+        DEFAULT_EPOCH_S, ge=0, description="Unix time of bucket 0 (seconds, UTC)."
+    )
+    failures_enabled: bool = Field(True, description="Let incidents appear by themselves.")
+    failure_rate_per_hour: float = Field(
+        2.0, ge=0.0, le=1000.0, description="Spontaneous incidents per hour across the fleet."
+    )
+
+    # Detection, alerts, recovery
+    adaptive_thresholds: bool = Field(
+        True, description="Learn thresholds per server and metric; off means static 80/90."
+    )
+    auto_recovery: bool = Field(True, description="Attempt automatic recovery of incidents.")
+    recovery_success_rate: float = Field(
+        0.89, ge=0.0, le=1.0, description="Probability that an automatic recovery succeeds."
+    )
+    notify_min_level: AlertLevel = Field(
+        "warning", description="Lowest alert level that is notified (info|warning|error|critical)."
+    )
+    retention_days: int = Field(30, ge=1, le=3650, description="Days of history kept in the DB.")
+
+    # Stores
+    upstash_redis_rest_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("UPSTASH_REDIS_REST_URL", "KV_REST_API_URL"),
+        description="Upstash Redis REST URL (or Vercel's KV_REST_API_URL); unset: in-process KV.",
+    )
+    upstash_redis_rest_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("UPSTASH_REDIS_REST_TOKEN", "KV_REST_API_TOKEN"),
+        description="Upstash Redis REST token (or Vercel's KV_REST_API_TOKEN).",
+    )
+    kv_timeout_s: float = Field(2.0, gt=0, le=30, description="Timeout of one KV round trip.")
+    supabase_url: str | None = Field(
+        None, description="Supabase project URL; unset: SQLite file under .data/."
+    )
+    supabase_service_role_key: SecretStr | None = Field(
+        None, description="Supabase service-role key (server side only, bypasses RLS)."
+    )
+    db_timeout_s: float = Field(3.0, gt=0, le=60, description="Timeout of one DB request.")
+    sqlite_path: str = Field(
+        ".data/openmanager.db", description="SQLite file used when Supabase is not configured."
+    )
+
+    # HTTP and security
+    public_read: bool = Field(True, description="Reads need no token (demo deployments).")
+    admin_token: SecretStr | None = Field(
+        None, description="Bootstrap admin API token (Authorization: Bearer)."
+    )
+    cron_secret: SecretStr | None = Field(
+        None, description="Secret Vercel Cron sends to /api/tick (Authorization: Bearer)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS (JSON list); empty: closed."
+    )
+
+    @model_validator(mode="after")
+    def _pairs_are_complete(self) -> Settings:
+        if (self.upstash_redis_rest_url is None) != (self.upstash_redis_rest_token is None):
+            raise ValueError(
+                "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together"
+            )
+        if (self.supabase_url is None) != (self.supabase_service_role_key is None):
+            raise ValueError("SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together")
+        return self
+
+    @property
+    def kv_backend(self) -> Literal["upstash", "memory"]:
+        return "upstash" if self.upstash_redis_rest_url else "memory"
+
+    @property
+    def db_backend(self) -> Literal["supabase", "sqlite"]:
+        return "supabase" if self.supabase_url else "sqlite"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build ``Settings`` from the environment, turning validation errors into ``ConfigError``.
+
+    The message names each offending variable and the value it had.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{loc.upper()}: {err['msg']} (got {err.get('input')!r})")
+        first = exc.errors()[0]["loc"]
+        raise ConfigError(
+            "invalid configuration: " + "; ".join(problems),
+            variable=str(first[0]).upper() if first else None,
+        ) from exc

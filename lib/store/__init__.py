@@ -1,0 +1,1 @@
+"""Ports (Kv, Repository) and their adapters: the shell's access to state."""
