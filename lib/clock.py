@@ -58,3 +58,8 @@ class Buckets:
 
     def seconds_to_next_bucket(self, ts: float) -> float:
         return self.start_of(self.bucket_of(ts) + 1) - ts
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never goes back: for TTLs and timeouts, not for buckets."""
+    return time.monotonic()

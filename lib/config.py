@@ -36,9 +36,7 @@ class Settings(BaseSettings):
     seed: int = Field(20_251_123, ge=0, lt=2**63, description="Seed of the simulated fleet.")
     fleet_size: int = Field(30, ge=1, le=100_000, description="Number of simulated servers.")
     bucket_seconds: int = Field(3, ge=1, le=3600, description="Length of one time bucket.")
-    epoch_s: int = Field(
-        DEFAULT_EPOCH_S, ge=0, description="Unix time of bucket 0 (seconds, UTC)."
-    )
+    epoch_s: int = Field(DEFAULT_EPOCH_S, ge=0, description="Unix time of bucket 0 (seconds, UTC).")
     failures_enabled: bool = Field(True, description="Let incidents appear by themselves.")
     failure_rate_per_hour: float = Field(
         2.0, ge=0.0, le=1000.0, description="Spontaneous incidents per hour across the fleet."
@@ -111,6 +109,10 @@ class Settings(BaseSettings):
         return "supabase" if self.supabase_url else "sqlite"
 
 
+def _is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in ("token", "key", "secret", "password"))
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build ``Settings`` from the environment, turning validation errors into ``ConfigError``.
 
@@ -121,8 +123,13 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "settings"
-            problems.append(f"{loc.upper()}: {err['msg']} (got {err.get('input')!r})")
+            loc = ".".join(str(p) for p in err["loc"])
+            if not loc:
+                problems.append(err["msg"].removeprefix("Value error, "))
+            elif _is_secret(loc):
+                problems.append(f"{loc.upper()}: {err['msg']}")
+            else:
+                problems.append(f"{loc.upper()}: {err['msg']} (got {err.get('input')!r})")
         first = exc.errors()[0]["loc"]
         raise ConfigError(
             "invalid configuration: " + "; ".join(problems),

@@ -1,0 +1,1 @@
+"""The HTTP shell: the FastAPI app, its routes, auth, rate limits, SSE and error handlers."""

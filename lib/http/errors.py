@@ -1,0 +1,112 @@
+"""The one place that turns exceptions into an HTTP status and the JSON error shape.
+
+Every error body is ``{"error": {"code", "message", "details"}}``. Anything not raised on
+purpose becomes a bare 500 carrying a request id; the traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lib import errors
+
+log = logging.getLogger("openmanager.http")
+
+STATUS: dict[type[errors.OpenManagerError], int] = {
+    errors.ConfigError: 500,
+    errors.ValidationError: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.AuthError: 401,
+    errors.RateLimited: 429,
+    errors.StoreTimeout: 504,
+    errors.StoreError: 503,
+    errors.UpstreamError: 502,
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def status_of(exc: errors.OpenManagerError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.OpenManagerError)
+    status = status_of(exc)
+    headers = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if isinstance(exc, errors.AuthError) and not isinstance(exc, errors.Forbidden):
+        headers["WWW-Authenticate"] = "Bearer"
+    details = {k: v for k, v in exc.details.items() if v is not None}
+    if status >= 500:
+        log.warning("%s on %s: %s", exc.code, request.url.path, exc.message)
+    return JSONResponse(error_body(exc.code, exc.message, details), status, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+            "in": str(err["loc"][0]) if err["loc"] else "body",
+            "message": err["msg"],
+        }
+        for err in exc.errors()
+    ]
+    fields = ", ".join(p["field"] for p in problems)
+    return JSONResponse(
+        error_body("validation_error", f"invalid input: {fields}", {"problems": problems}), 422
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return JSONResponse(
+        error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex[:16]
+    log.error("unhandled error %s on %s", request_id, request.url.path, exc_info=exc)
+    return JSONResponse(
+        error_body("internal", "internal error", {"request_id": request_id}), 500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.OpenManagerError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

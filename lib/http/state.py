@@ -1,0 +1,50 @@
+"""What every request can reach: settings, clock and stores, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from lib.clock import Buckets, Clock
+from lib.config import Settings
+from lib.store.factory import open_repository
+from lib.store.outbox import Outbox
+
+if TYPE_CHECKING:
+    from lib.store.db import Repository
+    from lib.store.kv import Kv
+
+
+@dataclass
+class AppState:
+    """Long-lived objects of one app instance (one warm serverless function)."""
+
+    settings: Settings
+    clock: Clock
+    kv: Kv
+    injected_repo: Repository | None = field(default=None, repr=False)
+
+    @cached_property
+    def buckets(self) -> Buckets:
+        return Buckets(self.settings.epoch_s, self.settings.bucket_seconds)
+
+    @cached_property
+    def repo(self) -> Repository:
+        """Opened on first use: the Supabase client costs ~180 ms to import, reads skip it."""
+        return self.injected_repo or open_repository(self.settings)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.kv)
+
+    def close(self) -> None:
+        self.kv.close()
+        if "repo" in self.__dict__:
+            self.repo.close()
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.om  # type: ignore[no-any-return]
