@@ -8,6 +8,8 @@ import pytest
 
 from lib.config import Settings
 
+pytest_plugins = ["tests.support.postgres_service", "tests.support.redis_service"]
+
 # Variables a developer may have exported that would change what a test sees.
 _OURS = {name.upper() for name in Settings.model_fields} | {
     "UPSTASH_REDIS_REST_URL",

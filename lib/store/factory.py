@@ -38,4 +38,4 @@ def open_repository(settings: Settings) -> Repository:
         )
     from lib.store.sqlite_repository import SqliteRepository
 
-    return SqliteRepository(settings.sqlite_path)
+    return SqliteRepository(settings.sqlite_path, timeout_s=settings.db_timeout_s)

@@ -4,7 +4,8 @@ Every write is a Repository write operation and its records, JSON-encoded. A wri
 replays what is waiting (so order holds), then goes straight to the database; when the
 database cannot be reached (``StoreUnavailable``/``StoreTimeout``) it is appended to the list
 instead. Replays are idempotent upserts keyed by record ids, so a write replayed after a crash
-lands once. A write the database *rejects* (a plain ``StoreError``: bad data, not an outage)
+lands once. A write the database *rejects* (a plain ``StoreError`` or a ``ValidationError``: bad
+data, not an outage)
 would block the queue forever; it goes to a dead-letter list, kept for an operator, never lost.
 
 One flusher at a time holds a short KV lock, so two functions never trim each other's work.
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lib.errors import StoreError, StoreTimeout, StoreUnavailable
+from lib.errors import StoreError, StoreTimeout, StoreUnavailable, ValidationError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -77,7 +78,7 @@ class Outbox:
             log.warning("database unavailable (%s); queued %s x%d", exc.code, op, len(records))
             self._kv.rpush(QUEUE_KEY, json.dumps(entry))
             return False
-        except StoreError as exc:
+        except (StoreError, ValidationError) as exc:
             self._bury(entry, exc)
         return True
 
@@ -110,10 +111,10 @@ class Outbox:
                 repo.apply(entry["op"], entry["records"])
             except _OUTAGE as exc:
                 return done, exc
-            except StoreError as exc:
+            except (StoreError, ValidationError) as exc:
                 self._bury(entry, exc)
         return len(pending), None
 
-    def _bury(self, entry: dict[str, Any], exc: StoreError) -> None:
+    def _bury(self, entry: dict[str, Any], exc: StoreError | ValidationError) -> None:
         log.error("database rejected %s (%s); kept in %s", entry["op"], exc.message, DEAD_KEY)
         self._kv.rpush(DEAD_KEY, json.dumps({**entry, "error": exc.message}))

@@ -4,7 +4,7 @@ Register with ``pytest_plugins = ["tests.support.postgres_service"]``. Fixtures:
 
 - ``postgres`` (session): the running server, ``supabase/migrations/*.sql`` applied.
 - ``postgres_db`` (function): the same server with every table of ``public`` truncated.
-- ``postgrest`` (session): a PostgREST-subset server in front of it (``tests/support/postgrest_server``).
+- ``postgrest`` (session): the PostgREST-subset server of ``postgrest_server`` in front of it.
 - ``postgrest_db`` (function): that server over freshly truncated tables.
 
 ``initdb`` refuses to run as root, so as root the cluster is created and run as the ``postgres``
@@ -74,7 +74,8 @@ def postgres_version() -> str:
     out = subprocess.run(
         [str(find_bindir() / "postgres"), "--version"], capture_output=True, text=True, check=True
     )
-    return out.stdout.strip().rsplit(" ", 1)[-1]
+    found = re.search(r"\(PostgreSQL\) (\S+)", out.stdout)
+    return found.group(1) if found else out.stdout.strip()
 
 
 def free_port() -> int:
@@ -95,36 +96,28 @@ class PostgresServer:
         self.log_file = root / "postgres.log"
         self.dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=5"
         # As root the cluster must belong to (and run as) an unprivileged user.
-        self._user = "postgres" if os.geteuid() == 0 else None
+        self._owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
 
     def init(self) -> None:
         """Create the cluster (``initdb``) and write the test settings."""
-        if self._user is not None:
-            entry = pwd.getpwnam(self._user)
-            os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--no-locale", "--no-sync")
+        if self._owner is not None:
+            os.chown(self.root, self._owner.pw_uid, self._owner.pw_gid)
+        options = ["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"]
+        self._run("initdb", "-D", str(self.data_dir), *options)
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write(_SERVER_SETTINGS.format(port=self.port, socket_dir=self.root))
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
-        self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-                  "-w", "-t", "30")
+        log = str(self.log_file)
+        self._run("pg_ctl", "start", "-D", str(self.data_dir), "-l", log, "-w", "-t", "30")
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: open sessions are cut) and wait until it is gone."""
         self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "30")
 
     def is_running(self) -> bool:
-        done = subprocess.run(
-            [str(self.bindir / "pg_ctl"), "status", "-D", str(self.data_dir)],
-            capture_output=True,
-            user=self._user,
-            cwd=self.root,
-            check=False,
-        )
-        return done.returncode == 0
+        return self._run("pg_ctl", "status", "-D", str(self.data_dir), check=False) == 0
 
     def apply_migrations(self, directory: Path = MIGRATIONS_DIR) -> list[str]:
         """Run every ``*.sql`` file of ``directory`` in name order; return the names applied."""
@@ -144,18 +137,22 @@ class PostgresServer:
             if rows:
                 conn.execute(f"truncate {', '.join(name for (name,) in rows)}")  # type: ignore[arg-type]
 
-    def _run(self, tool: str, *args: str) -> None:
+    def _run(self, tool: str, *args: str, check: bool = True) -> int:
+        as_owner: dict[str, object] = {}
+        if self._owner is not None:
+            as_owner = {"user": self._owner.pw_uid, "group": self._owner.pw_gid, "extra_groups": []}
         done = subprocess.run(
             [str(self.bindir / tool), *args],
             capture_output=True,
             text=True,
-            user=self._user,
             cwd=self.root,
             check=False,
+            **as_owner,  # type: ignore[call-overload]
         )
-        if done.returncode != 0:
-            log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
-            raise RuntimeError(f"{tool} {args[0]} failed: {done.stderr.strip()}\n{log}")
+        if check and done.returncode != 0:
+            log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+            raise RuntimeError(f"{tool} {args[0]} failed: {done.stderr.strip()}\n{log[-2000:]}")
+        return done.returncode
 
 
 @pytest.fixture(scope="session")
