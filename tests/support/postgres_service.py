@@ -17,7 +17,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.ports import free_port
 from tests.support.postgrest_server import PostgrestServer
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "supabase" / "migrations"
@@ -76,13 +76,6 @@ def postgres_version() -> str:
     )
     found = re.search(r"\(PostgreSQL\) (\S+)", out.stdout)
     return found.group(1) if found else out.stdout.strip()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresServer:
