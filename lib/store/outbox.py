@@ -53,18 +53,22 @@ class Outbox:
         return [json.loads(item) for item in self._kv.lrange(DEAD_KEY, 0, -1)]
 
     def write(self, repo: Repository, op: str, records: Sequence[BaseModel]) -> bool:
-        """Write now if the database answers, else queue. Returns whether it landed now.
+        """Write now if the database answers, else queue. Returns whether it landed now."""
+        return self.write_many(repo, [(op, records)])
 
-        Raises ``StoreError`` only when neither the database nor the KV can take the write,
+    def write_many(
+        self, repo: Repository, writes: Sequence[tuple[str, Sequence[BaseModel]]]
+    ) -> bool:
+        """Several writes as one entry, applied in order: one queue check for all of them.
+
+        Raises ``StoreError`` only when neither the database nor the KV can take the writes,
         so the caller (the engine) knows to try the whole step again.
         """
-        if not records:
+        ops = [(op, [r.model_dump(mode="json") for r in records]) for op, records in writes]
+        ops = [(op, records) for op, records in ops if records]
+        if not ops:
             return True
-        entry = {
-            "id": uuid.uuid4().hex,
-            "op": op,
-            "records": [r.model_dump(mode="json") for r in records],
-        }
+        entry = {"id": uuid.uuid4().hex, "ops": ops}
         if self.depth():
             self.flush(repo)
             if self.depth():
@@ -73,9 +77,9 @@ class Outbox:
                 self._kv.rpush(QUEUE_KEY, json.dumps(entry))
                 return False
         try:
-            repo.apply(op, entry["records"])
+            _apply(repo, entry)
         except _OUTAGE as exc:
-            log.warning("database unavailable (%s); queued %s x%d", exc.code, op, len(records))
+            log.warning("database unavailable (%s); queued %s", exc.code, _names(entry))
             self._kv.rpush(QUEUE_KEY, json.dumps(entry))
             return False
         except (StoreError, ValidationError) as exc:
@@ -108,7 +112,7 @@ class Outbox:
         for done, raw in enumerate(pending):
             entry = json.loads(raw)
             try:
-                repo.apply(entry["op"], entry["records"])
+                _apply(repo, entry)
             except _OUTAGE as exc:
                 return done, exc
             except (StoreError, ValidationError) as exc:
@@ -116,5 +120,16 @@ class Outbox:
         return len(pending), None
 
     def _bury(self, entry: dict[str, Any], exc: StoreError | ValidationError) -> None:
-        log.error("database rejected %s (%s); kept in %s", entry["op"], exc.message, DEAD_KEY)
+        log.error("database rejected %s (%s); kept in %s", _names(entry), exc.message, DEAD_KEY)
         self._kv.rpush(DEAD_KEY, json.dumps({**entry, "error": exc.message}))
+
+
+def _apply(repo: Repository, entry: dict[str, Any]) -> None:
+    # Replaying an entry whose first ops landed before a failure is safe: every op is
+    # idempotent by record id.
+    for op, records in entry["ops"]:
+        repo.apply(op, records)
+
+
+def _names(entry: dict[str, Any]) -> str:
+    return "+".join(op for op, _ in entry["ops"])

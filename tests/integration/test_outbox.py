@@ -103,11 +103,11 @@ def test_a_rejected_write_is_kept_aside_and_does_not_block_the_queue(
     repo = SqliteRepository(f"{tmp_path}/om.db")
     outbox = Outbox(kv)
     assert outbox.write(repo, "insert_alerts", [alert(1)]) is True
-    kv.rpush("om:outbox", '{"id": "x", "op": "no_such_op", "records": [{}]}')
+    kv.rpush("om:outbox", '{"id": "x", "ops": [["no_such_op", [{}]]]}')
     assert outbox.write(repo, "insert_alerts", [alert(2)]) is True
     assert outbox.depth() == 0
     dead = outbox.dead()
-    assert [d["op"] for d in dead] == ["no_such_op"]
+    assert [d["ops"][0][0] for d in dead] == ["no_such_op"]
     assert len(repo.list_alerts()) == 2
     repo.close()
 
