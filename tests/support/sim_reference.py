@@ -28,6 +28,7 @@ from lib.sim.failures import ONSET_S, SETTLE_S, Effect, Op, Wave
 from lib.sim.fleet import Fleet
 from lib.sim.incidents import Impact, Overrides, precursor_buckets, settle_buckets
 from lib.sim.profiles import HOURLY_LOAD, WEEKDAY_BLEND_S, WEEKEND_LOAD
+from lib.sim.roles import REGION_UTC_OFFSET_S, REGIONS
 from lib.sim.schedule import impacts_between
 
 MASK64 = (1 << 64) - 1
@@ -118,7 +119,7 @@ def healthy_at_knot(fleet: Fleet, server: int, knot: int) -> list[float]:
         return (a * coarse + 1.0) + b * fine
 
     knot_seconds = knot_buckets(fleet.bucket_seconds) * fleet.bucket_seconds
-    local = fleet.epoch_s + knot * knot_seconds + int(p["utc_offset_s"])
+    local = fleet.epoch_s + knot * knot_seconds + REGION_UTC_OFFSET_S[REGIONS[int(p["region"])]]
     second_of_day = local % 86_400
     u = (around_one(c(0), 0.07, f(0), 0.03) * local_load(local)) * p["load_scale"]
     burst = max(f(6) - BURST_FLOOR, 0.0) / BURST_SPAN

@@ -1,0 +1,113 @@
+"""Applying incidents to metric windows, and painting the ground truth they leave.
+
+An effect's intensity at bucket ``b`` of a group starting at ``g = start + lag`` is
+
+- precursor (targets only, ``first <= b < precursor_end``): ``(b - start + P + 1) / (P + 1)``,
+  ``P`` the precursor length in buckets;
+- visible (``0 <= e < D``, ``e = b - g``, ``D = end - start``): ``onset + (1 - onset) *
+  min(e * bucket_seconds / ONSET_S, 1)`` times the effect's wave;
+- settling (``D <= e < D + settle``): the same times ``(1 - x)³``,
+  ``x = (e - D + 1) * bucket_seconds / SETTLE_S``, an exponential-like decay written as a
+  polynomial so that it is bit-identical on every CPU.
+
+Each incident reads and rewrites a small block (its buckets × its servers) in float64 and
+rounds it back to float32, so a bucket's numbers do not depend on the window around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.sim.failures import ONSET_S, SETTLE_S, Effect, Op, Wave, wave
+from lib.sim.incidents import Impact, precursor_buckets, settle_buckets
+from lib.sim.metrics import UPPER_BOUND
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def apply_impact(
+    values: F32, b0: int, impact: Impact, columns: npt.NDArray[np.intp], bucket_seconds: int
+) -> None:
+    """Apply ``impact`` in place to ``values`` (``float32[bucket, column, metric]`` from ``b0``).
+
+    ``columns[s]`` is the column of global server ``s`` in ``values``, or -1 if absent.
+    """
+    for lo, hi, cols, effects, intensity, elapsed_s in _blocks(
+        values.shape[0], b0, impact, columns, bucket_seconds
+    ):
+        block = values[lo - b0 : hi - b0, cols].astype(np.float64)
+        for effect in effects:
+            strength = intensity
+            if elapsed_s is not None and effect.wave is not Wave.CONST:
+                strength = intensity * wave(effect.wave, elapsed_s)
+            block[:, :, effect.metric] = _change(block[:, :, effect.metric], effect, strength)
+        values[lo - b0 : hi - b0, cols] = block.astype(np.float32)
+
+
+def paint_truth(
+    truth: npt.NDArray[np.int16],
+    b0: int,
+    impact: Impact,
+    index: int,
+    columns: npt.NDArray[np.intp],
+    bucket_seconds: int,
+) -> None:
+    """Mark with ``index`` the (bucket, column, metric) cells ``impact`` changes."""
+    for lo, hi, cols, effects, _, _ in _blocks(truth.shape[0], b0, impact, columns, bucket_seconds):
+        metrics = sorted({e.metric for e in effects})
+        truth[lo - b0 : hi - b0, cols[:, None], np.array(metrics)[None, :]] = index
+
+
+def _change(v: F64, effect: Effect, strength: F64) -> F64:
+    s = strength[:, None]
+    if effect.op is Op.SET:
+        out = v + (effect.value - v) * s
+    elif effect.op is Op.MUL:
+        out = v * (1.0 + (effect.value - 1.0) * s)
+    else:
+        out = v + effect.value * s
+    out = np.maximum(out, 0.0)
+    upper = UPPER_BOUND[effect.metric]
+    return out if upper == np.inf else np.minimum(out, upper)
+
+
+def _blocks(
+    n: int, b0: int, impact: Impact, columns: npt.NDArray[np.intp], bucket_seconds: int
+) -> list[tuple[int, int, npt.NDArray[np.intp], tuple[Effect, ...], F64, I64 | None]]:
+    """The blocks an impact touches within buckets ``[b0, b0 + n)``, in application order:
+    ``(lo, hi, columns, effects, intensity[bucket], elapsed_s[bucket] or None)``."""
+    failure = impact.incident.failure
+    start = impact.incident.start_bucket
+    found = []
+    lo, hi = max(impact.first_bucket, b0), min(impact.precursor_end, b0 + n)
+    cols = _present(columns, impact.targets)
+    if failure.precursor and lo < hi and cols.size:
+        p = precursor_buckets(failure, bucket_seconds)
+        ramp = (np.arange(lo, hi, dtype=np.int64) - start + p + 1) / (p + 1)
+        found.append((lo, hi, cols, failure.precursor, ramp, None))
+    visible = impact.end_bucket - start
+    if visible <= 0:
+        return found
+    for group in impact.groups:
+        g = start + group.lag_buckets
+        lo, hi = max(g, b0), min(g + visible + settle_buckets(bucket_seconds), b0 + n)
+        cols = _present(columns, group.servers)
+        if lo >= hi or cols.size == 0:
+            continue
+        elapsed = np.arange(lo, hi, dtype=np.int64) - g
+        elapsed_s = elapsed * bucket_seconds
+        onset = failure.onset
+        intensity = onset + (1.0 - onset) * np.minimum(elapsed_s / ONSET_S, 1.0)
+        x = np.minimum((elapsed - visible + 1) * bucket_seconds / SETTLE_S, 1.0)
+        fade = (1.0 - x) * (1.0 - x) * (1.0 - x)
+        intensity = np.where(elapsed >= visible, intensity * fade, intensity)
+        found.append((lo, hi, cols, failure.effects_on(group.reach), intensity, elapsed_s))
+    return found
+
+
+def _present(columns: npt.NDArray[np.intp], servers: tuple[int, ...]) -> npt.NDArray[np.intp]:
+    cols = columns[np.array(servers, dtype=np.intp)]
+    return cols[cols >= 0]

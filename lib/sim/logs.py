@@ -1,0 +1,188 @@
+"""Deterministic log lines of one server: routine noise plus what incidents really write.
+
+Routine INFO lines appear about every 40 s, chosen by role; an incident adds WARN/ERROR lines
+on the servers it reaches while it acts on them (sparser during a precursor), a crash or OOM
+line when the process dies, and an INFO line when a recovery ends it. Numbers in messages
+are the server's metrics at that bucket, so logs and charts agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.errors import ValidationError
+from lib.sim.failures import Reach
+from lib.sim.fleet import Fleet
+from lib.sim.fleet_state import window
+from lib.sim.incidents import Impact, Overrides
+from lib.sim.log_templates import CRASH, OOM_KILL, PRECURSOR, RECOVERED, ROUTINE, VISIBLE
+from lib.sim.metrics import (
+    CONNECTIONS,
+    CPU,
+    DISK,
+    ERROR,
+    LOAD1,
+    MEMORY,
+    NET_OUT,
+    PACKET_LOSS,
+    RESPONSE,
+    RPS,
+)
+from lib.sim.noise import hash_ints, hash_text, uniform, unit
+from lib.sim.processes import ROLE_PROCESSES
+from lib.sim.roles import REGIONS
+from lib.sim.schedule import impacts_between
+
+ROUTINE_CHANCE: Final = 0.075  # per bucket: about one line every 40 s at 3 s buckets
+VISIBLE_CHANCE: Final = 0.35
+PRECURSOR_CHANCE: Final = 0.08
+MAX_DAYS: Final = 1
+_LOG_DOMAIN: Final = 0x106
+_OOM_CYCLE_S: Final = 150
+_OOM_AT_S: Final = 144  # the OOM kill comes this far into each leak cycle
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log line; ``incident_id`` names the incident that wrote it, if any."""
+
+    ts_s: int
+    bucket: int
+    server: str
+    level: str  # INFO | WARN | ERROR
+    source: str
+    message: str
+    incident_id: str | None = None
+
+    @property
+    def timestamp(self) -> str:
+        """ISO 8601, UTC, seconds."""
+        return datetime.fromtimestamp(self.ts_s, UTC).isoformat().replace("+00:00", "Z")
+
+
+def logs(fleet: Fleet, server: int, b0: int, b1: int, overrides: Overrides) -> tuple[LogLine, ...]:
+    """Log lines of server index ``server`` in buckets ``[b0, b1)`` (at most a day), oldest
+    first. ``fleet.index_of`` turns an id into an index."""
+    if not 0 <= server < fleet.size:
+        raise ValidationError(f"no server {server}", field="server")
+    if not 0 <= b1 - b0 <= MAX_DAYS * 86_400 // fleet.bucket_seconds:
+        raise ValidationError(f"bucket range [{b0}, {b1}) is reversed or over a day", field="b1")
+    values = window(fleet, b0, b1, overrides, servers=[server])[:, 0]
+    writer = _Writer(fleet, server, b0, values)
+    buckets = np.arange(b0, b1, dtype=np.int64)
+    routine = ROUTINE[int(fleet.role[server])]
+    for b in buckets[uniform(hash_ints(fleet.seed, _LOG_DOMAIN, server), buckets) < ROUTINE_CHANCE]:
+        writer.write(int(b), routine[hash_ints(fleet.seed, _LOG_DOMAIN, server, int(b)) % 3])
+    for impact in impacts_between(fleet, b0, b1, overrides):
+        _incident_lines(writer, impact, b0, b1)
+    return tuple(sorted(writer.lines, key=lambda line: (line.ts_s, line.message)))
+
+
+class _Writer:
+    """Renders templates for one server, collecting the lines."""
+
+    def __init__(self, fleet: Fleet, server: int, b0: int, values: npt.NDArray[np.float32]):
+        self.fleet, self.server, self.b0, self.values = fleet, server, b0, values
+        self.process = ROLE_PROCESSES[int(fleet.role[server])][0][0]
+        self.lines: list[LogLine] = []
+
+    def write(
+        self,
+        bucket: int,
+        template: tuple[str, str, str],
+        impact: Impact | None = None,
+        **extra: str,
+    ) -> None:
+        fleet = self.fleet
+        h = hash_ints(fleet.seed, _LOG_DOMAIN, self.server, bucket, hash_text(template[2]))
+        v = [float(x) for x in self.values[bucket - self.b0]]
+        context: dict[str, object] = {
+            "cpu": v[CPU],
+            "mem": v[MEMORY],
+            "disk": v[DISK],
+            "loss": v[PACKET_LOSS],
+            "resp": v[RESPONSE],
+            "err": v[ERROR],
+            "rps": v[RPS],
+            "rpm": v[RPS] * 60,
+            "conns": v[CONNECTIONS],
+            "load1": v[LOAD1],
+            "net_out": v[NET_OUT],
+            "gc": 2.0 + 30.0 * unit(h),
+            "n": 1 + h % 9,
+            "idle": 20 - (1 + h % 9),
+            "pid": 300 + (h >> 8) % 32_000,
+            "slow": 1500 + (h >> 20) % 3000,
+            "proc": self.process,
+            "cores": int(fleet.cores[self.server]),
+            "region": REGIONS[int(fleet.region[self.server])],
+            "target": fleet.ids[self.server],
+            "ip": "185.220.101.17",
+            "port": 40_000 + (h >> 32) % 20_000,
+            **extra,
+        }
+        level, source, message = template
+        self.lines.append(
+            LogLine(
+                ts_s=fleet.epoch_s + bucket * fleet.bucket_seconds + h % fleet.bucket_seconds,
+                bucket=bucket,
+                server=fleet.ids[self.server],
+                level=level,
+                source=source.format(**context),
+                message=message.format(**context),
+                incident_id=None if impact is None else impact.incident.id,
+            )
+        )
+
+
+def _incident_lines(writer: _Writer, impact: Impact, b0: int, b1: int) -> None:
+    fleet, server = writer.fleet, writer.server
+    incident = impact.incident
+    key = hash_text(incident.id)
+    first_target = incident.targets[0]
+    extra = {
+        "target": fleet.ids[first_target],
+        "region": REGIONS[int(fleet.region[first_target])],
+        "ip": f"185.220.{key % 200 + 20}.{(key >> 8) % 250 + 2}",
+        "failure": incident.type,
+        "strategy": incident.failure.recovery.name,
+    }
+
+    def sparse(
+        lo: int, hi: int, chance: float, templates: tuple[tuple[str, str, str], ...]
+    ) -> None:
+        lo, hi = max(lo, b0), min(hi, b1)
+        if lo >= hi or not templates:
+            return
+        buckets = np.arange(lo, hi, dtype=np.int64)
+        for b in buckets[uniform(hash_ints(key, server), buckets) < chance]:
+            pick = hash_ints(key, server, int(b)) % len(templates)
+            writer.write(int(b), templates[pick], impact, **extra)
+
+    start = incident.start_bucket
+    visible = impact.end_bucket - start
+    if server in incident.targets:
+        sparse(impact.first_bucket, impact.precursor_end, PRECURSOR_CHANCE,
+               PRECURSOR.get(incident.type, ()))  # fmt: skip
+    for group in impact.groups:
+        if server not in group.servers or visible <= 0:
+            continue
+        g = start + group.lag_buckets
+        sparse(g, g + visible, VISIBLE_CHANCE, VISIBLE.get((incident.type, group.reach), ()))
+        if group.reach is not Reach.TARGET:
+            continue
+        if incident.type == "application_crash" and b0 <= g < b1:
+            writer.write(g, CRASH, impact, **extra)
+        if incident.type == "memory_leak":
+            bs = fleet.bucket_seconds
+            buckets = np.arange(max(g, b0), min(g + visible, b1), dtype=np.int64)
+            phase = (buckets - g) * bs % _OOM_CYCLE_S
+            for b in buckets[(phase >= _OOM_AT_S) & (phase < _OOM_AT_S + bs)]:
+                writer.write(int(b), OOM_KILL, impact, **extra)
+        if impact.recovered and server == first_target and b0 <= impact.end_bucket < b1:
+            writer.write(impact.end_bucket, RECOVERED, impact, **extra)

@@ -1,0 +1,171 @@
+"""Which incidents exist, without scanning history: a seeded schedule merged with injected ones.
+
+Time is cut into fixed slots of about ten minutes. A slot's candidate incidents are a pure
+function of ``hash(seed, slot)``: each of ``n`` trials fires with probability ``λ / n``
+(``λ`` = expected incidents per slot), then draws a type, a start inside the slot, a
+duration and targets. To know what is active at bucket ``b`` only the slots of the last
+longest-incident's worth of time are looked at.
+
+Ground truth stays unambiguous: a scheduled candidate is dropped when it would share a
+server, at overlapping times, with an earlier candidate (dropped or not, which keeps the
+rule local) or with an injected incident that started no later. Spans used for this rule
+are the nominal ones, so recovery decisions never change the schedule.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Final
+
+import numpy as np
+
+from lib.sim.failures import FAILURE_TYPES, FailureType
+from lib.sim.fleet import Fleet
+from lib.sim.incidents import (
+    Impact,
+    Incident,
+    Overrides,
+    check_targets,
+    hop_buckets,
+    impact_of,
+    precursor_buckets,
+    settle_buckets,
+)
+from lib.sim.noise import hash_ints, unit
+
+SLOT_S: Final = 600
+_SCHEDULE_DOMAIN: Final = 0x5C4E
+_NO_OVERRIDES: Final = Overrides()
+
+
+def slot_buckets(bucket_seconds: int) -> int:
+    return max(1, SLOT_S // bucket_seconds)
+
+
+def _reach_before(bucket_seconds: int) -> int:
+    """The most buckets an incident can act before its start (its precursor)."""
+    return max(precursor_buckets(t, bucket_seconds) for t in FAILURE_TYPES.values())
+
+
+def _reach_after(bucket_seconds: int) -> int:
+    """The most buckets an incident can act from its start on (duration, settling, lags)."""
+    longest = max(ceil(t.duration_s[1] / bucket_seconds) for t in FAILURE_TYPES.values())
+    return longest + settle_buckets(bucket_seconds) + 2 * hop_buckets(bucket_seconds)
+
+
+def eligible_types(fleet: Fleet) -> list[FailureType]:
+    """Failure types that have at least one server to hit in ``fleet``."""
+    sizes = np.diff(fleet.role_offsets)
+    return [t for t in FAILURE_TYPES.values() if sizes[list(t.roles)].sum() > 0]
+
+
+def candidates(
+    fleet: Fleet, slot: int, rate_per_hour: float, types: list[FailureType]
+) -> list[Incident]:
+    """The scheduled candidates of one slot, before the overlap rule."""
+    sb = slot_buckets(fleet.bucket_seconds)
+    expected = rate_per_hour * sb * fleet.bucket_seconds / 3600.0
+    if expected <= 0:
+        return []
+    trials = max(4, ceil(2 * expected))
+    chance = expected / trials
+    found = []
+    for k in range(trials):
+        h = hash_ints(fleet.seed, _SCHEDULE_DOMAIN, slot, k)
+        if unit(h) >= chance or not types:
+            continue
+        failure = types[hash_ints(h, 1) % len(types)]
+        lo, hi = failure.duration_s
+        duration_s = lo + hash_ints(h, 2) % (hi - lo + 1)
+        found.append(
+            Incident(
+                id=f"inc-{slot}-{k}",
+                type=failure.name,
+                targets=_targets(fleet, failure, h),
+                start_bucket=slot * sb + hash_ints(h, 3) % sb,
+                duration_buckets=max(1, round(duration_s / fleet.bucket_seconds)),
+            )
+        )
+    return found
+
+
+def _targets(fleet: Fleet, failure: FailureType, h: int) -> tuple[int, ...]:
+    eligible = fleet.servers_with_roles(failure.roles)
+    first = int(eligible[hash_ints(h, 4) % eligible.size])
+    lo, hi = failure.targets
+    wanted = lo + hash_ints(h, 5) % (hi - lo + 1)
+    if wanted == 1:
+        return (first,)
+    around = fleet.servers_in_region(failure.roles, int(fleet.region[first]))
+    chosen = [first]
+    for j in range(4 * wanted):
+        if len(chosen) == wanted or len(chosen) == around.size:
+            break
+        s = int(around[hash_ints(h, 6, j) % around.size])
+        if s not in chosen:
+            chosen.append(s)
+    return tuple(sorted(chosen))
+
+
+def _nominal(fleet: Fleet, incident: Incident) -> tuple[Impact, frozenset[int]]:
+    impact = impact_of(fleet, incident, _NO_OVERRIDES)
+    return impact, frozenset(impact.servers)
+
+
+def _clash(a: tuple[Impact, frozenset[int]], b: tuple[Impact, frozenset[int]]) -> bool:
+    (ia, sa), (ib, sb) = a, b
+    overlap = ia.first_bucket < ib.last_bucket and ib.first_bucket < ia.last_bucket
+    return overlap and not sa.isdisjoint(sb)
+
+
+def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> list[Incident]:
+    """Scheduled incidents whose nominal span overlaps buckets ``[b0, b1)``, after the rule."""
+    if not overrides.failures_enabled or overrides.failure_rate_per_hour <= 0 or b1 <= b0:
+        return []
+    bs = fleet.bucket_seconds
+    sb = slot_buckets(bs)
+    before, after = _reach_before(bs), _reach_after(bs)
+    first_slot = (b0 - after) // sb
+    last_slot = (b1 - 1 + before) // sb
+    # Earlier candidates that could clash with the first ones reach back one more span.
+    types = eligible_types(fleet)
+    pool = [
+        inc
+        for slot in range((first_slot * sb - before - after) // sb, last_slot + 1)
+        for inc in candidates(fleet, slot, overrides.failure_rate_per_hour, types)
+    ]
+    pool.sort(key=lambda i: (i.start_bucket, i.id))
+    nominal = [_nominal(fleet, inc) for inc in pool]
+    injected = [(inc.start_bucket, _nominal(fleet, inc)) for inc in overrides.injected]
+    kept = []
+    for i, (inc, span) in enumerate(zip(pool, nominal, strict=True)):
+        impact = span[0]
+        if inc.start_bucket // sb < first_slot or not (impact.first_bucket < b1):
+            continue
+        if impact.last_bucket <= b0:
+            continue
+        if any(_clash(span, other) for other in nominal[:i]):
+            continue
+        if any(start <= inc.start_bucket and _clash(span, o) for start, o in injected):
+            continue
+        kept.append(inc)
+    return kept
+
+
+def impacts_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> tuple[Impact, ...]:
+    """Impacts of every incident acting in buckets ``[b0, b1)``, ordered by (start, id).
+
+    This order is the order in which incidents are applied to metrics, and the index of an
+    incident in it is what ground-truth arrays hold.
+    """
+    for inc in overrides.injected:
+        check_targets(fleet, inc)
+    incidents = scheduled_between(fleet, b0, b1, overrides) + list(overrides.injected)
+    impacts = [impact_of(fleet, inc, overrides) for inc in incidents]
+    active = [i for i in impacts if i.first_bucket < b1 and b0 < i.last_bucket]
+    return tuple(sorted(active, key=lambda i: (i.incident.start_bucket, i.incident.id)))
+
+
+def incidents_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> tuple[Incident, ...]:
+    """Scheduled and injected incidents acting in buckets ``[b0, b1)``, ordered by (start, id)."""
+    return tuple(i.incident for i in impacts_between(fleet, b0, b1, overrides))
