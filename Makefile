@@ -10,17 +10,18 @@ PIP    := $(VENV)/bin/pip
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 PORT   ?= 3000
 
-# Debian packages the tests start for real.
-TEST_DEBS := redis-server postgresql
-TEST_BINS := redis-server pg_ctl
+# Debian packages the tests start for real (and node for the Vercel CLI).
+TEST_DEBS := redis-server postgresql nodejs npm
+TEST_BINS := redis-server pg_ctl npx
 
-.PHONY: help dev test test-unit lint format bench system-deps venv plot clean
+.PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean
 
 help:
 	@echo "make dev     serve the API and public/ on http://localhost:$(PORT) (embedded defaults)"
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make bench   run the benchmarks (tests/bench)"
 	@echo "make lint    ruff check + format check"
+	@echo "make vercel-build  build the deployment offline with the real Vercel CLI and check it"
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +70,10 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Build the Vercel deployment offline with the real CLI (needs npx and uv) and check it.
+vercel-build: venv
+	$(PY) scripts/vercel_build.py
 
 bench: venv system-deps
 	$(PY) -m tests.bench.bench_sim

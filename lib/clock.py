@@ -63,3 +63,8 @@ class Buckets:
 def monotonic() -> float:
     """Seconds on a clock that never goes back: for TTLs and timeouts, not for buckets."""
     return time.monotonic()
+
+
+def pause(seconds: float) -> None:
+    """Sleep: for polling a lock, never for waiting on a bucket."""
+    time.sleep(seconds)

@@ -7,12 +7,29 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from lib.clock import Clock, SystemClock
 from lib.config import VERSION, Settings, load_settings
 from lib.http.errors import install_error_handlers
-from lib.http.routes import health
+from lib.http.middleware import App, install_cors
+from lib.http.ratelimit import api_rate_limit
+from lib.http.routes import (
+    alerts,
+    analytics,
+    audit,
+    auth,
+    docs,
+    fleet,
+    health,
+    incidents,
+    metrics,
+    operations,
+    servers,
+    stream,
+    tokens,
+)
+from lib.http.routes import settings as settings_routes
 from lib.http.state import AppState
 from lib.store.factory import open_kv
 
@@ -50,18 +67,27 @@ def create_app(
         yield
         state.close()
 
-    app = FastAPI(
+    # ``App``: security headers and request metrics wrap even the error middleware.
+    # Every route counts against the general rate limit; /api/docs is ours (its own CSP).
+    app = App(
         title="OpenManager",
         version=VERSION,
         summary="Server monitoring on a deterministic simulated fleet",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(api_rate_limit)],
     )
     app.state.om = state
     install_error_handlers(app)
+    install_cors(app, settings.cors_origins)
     app.include_router(health.router, prefix="/api")
+    for module in (docs, auth, tokens, audit, settings_routes):
+        app.include_router(module.router, prefix="/api")
+    # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
+    for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
+        app.include_router(module.router, prefix="/api")
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

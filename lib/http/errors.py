@@ -100,9 +100,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = uuid.uuid4().hex[:16]
     log.error("unhandled error %s on %s", request_id, request.url.path, exc_info=exc)
-    return JSONResponse(
-        error_body("internal", "internal error", {"request_id": request_id}), 500
-    )
+    return JSONResponse(error_body("internal", "internal error", {"request_id": request_id}), 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

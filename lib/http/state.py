@@ -10,10 +10,16 @@ from fastapi import Request
 
 from lib.clock import Buckets, Clock
 from lib.config import Settings
+from lib.engine import Engine
+from lib.http.metrics import AppMetrics
+from lib.http.sessions import SessionStore
+from lib.http.tokens import TokenStore
+from lib.http.users import UserStore
 from lib.store.factory import open_repository
 from lib.store.outbox import Outbox
 
 if TYPE_CHECKING:
+    from lib.http.ratelimit import Limiters
     from lib.store.db import Repository
     from lib.store.kv import Kv
 
@@ -39,6 +45,39 @@ class AppState:
     @cached_property
     def outbox(self) -> Outbox:
         return Outbox(self.kv)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.settings, self.kv, lambda: self.repo, self.clock, outbox=self.outbox)
+
+    # -- security and platform: auth stores, rate limiters, metrics ----------------------
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        return TokenStore(self.kv, self.clock)
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.kv, self.clock)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.kv, self.clock)
+
+    @cached_property
+    def limiters(self) -> Limiters:
+        # Imported here: lib.http.ratelimit imports this module (for ``get_state``).
+        from lib.http.ratelimit import Limiters
+
+        return Limiters(self.kv, self.clock)
+
+    @cached_property
+    def metrics(self) -> AppMetrics:
+        return AppMetrics(self)
+
+    def opened_repo(self) -> Repository | None:
+        """The repository if a request has opened it; metrics must not open it just to read 0."""
+        return self.__dict__.get("repo")
 
     def close(self) -> None:
         self.kv.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,21 +143,23 @@ def _row_weights(n_rows: int, windows: tuple[tuple[int, int], ...], profile: Pro
         after_end = windows[w + 1][0] if w + 1 < len(windows) else n_rows
         after = slice(hi + 1, after_end)
         # A one-row window has no length to measure distance in: every later FP is full cost.
-        distance = (idx[after] - hi) / (width - 1) if width > 1 else np.full(after_end - hi - 1, 4.0)
+        distance = (
+            (idx[after] - hi) / (width - 1) if width > 1 else np.full(after_end - hi - 1, 4.0)
+        )
         weight[after] = scaled_sigmoid(distance) * profile.fp
     keep = idx >= probation_rows(n_rows)
     return _Rows(weight, window, keep)
 
 
 def _raw_by_threshold(
-    files: list[LabelledFile], scores: list[np.ndarray], profile: Profile
+    files: list[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
     """Raw corpus score at every candidate threshold; also the null (nothing detected) score."""
     all_scores, all_weights, all_windows = [], [], []
     n_windows = 0
     for f, s in zip(files, scores, strict=True):
         rows = _row_weights(len(f.values), f.windows, profile)
-        all_scores.append(s[rows.keep])
+        all_scores.append(np.asarray(s, dtype=np.float64)[rows.keep])
         all_weights.append(rows.weight[rows.keep])
         win = rows.window[rows.keep]
         all_windows.append(np.where(win >= 0, win + n_windows, -1))
@@ -182,7 +185,7 @@ def _raw_by_threshold(
 
 
 def score_corpus(
-    files: list[LabelledFile], scores: list[np.ndarray], profile: Profile
+    files: list[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
 ) -> CorpusScore:
     """Best normalised score over all thresholds for one detector and profile."""
     thresholds, totals, null = _raw_by_threshold(files, scores, profile)

@@ -1,0 +1,150 @@
+"""What the adaptive detector is told: global hyperparameters and per-series configuration.
+
+``Params`` is one configuration shared by every series, product fleet and benchmarks alike; its
+defaults are the configuration the product runs. ``SeriesConfig`` is what differs per series
+(server × metric): which direction is anomalous and the absolute floors that hold whatever the
+history. ``SeriesConfigs`` is the same, column-wise, for ``S`` series at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from enum import IntFlag
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.errors import ValidationError
+
+__all__ = ["DEFAULT_PARAMS", "Direction", "Params", "SeriesConfig", "SeriesConfigs"]
+
+
+class Direction(IntFlag):
+    """Which departures are anomalous: above the baseline, below it, or both."""
+
+    HIGH = 1
+    LOW = 2
+    BOTH = 3
+
+
+@dataclass(frozen=True)
+class Params:
+    """Hyperparameters of the adaptive detector. Rates and lengths are per sample.
+
+    The values were tuned once on the NAB AWS CloudWatch files (tests/bench/bench_nab.py) and are
+    used unchanged for every series.
+    """
+
+    level_rate: float = 0.02
+    """EW rate of the robust baseline and its spread (about 50 samples of memory)."""
+    winsor: float = 3.0
+    """Residuals are clipped at ``winsor`` spreads before they teach the baseline."""
+    trend_rate: float = 0.01
+    """EW rate of the baseline's slope."""
+    trend_horizon: float = 5.0
+    """Samples the band centre is projected along the trend (shifts both bands with it)."""
+    season_slots: int = 24
+    """Time-of-day slots of the season term (24: hourly)."""
+    season_rate: float = 0.2
+    """Fraction of a slot's offset learned per day of data seen in that slot."""
+    season_winsor: float = 6.0
+    """Residuals are clipped at ``season_winsor`` spreads before they teach the season."""
+    fast_rate: float = 0.1
+    """EW rate of the short-term mean channel (sustained shifts)."""
+    band_sigmas: float = 3.0
+    """Statistical half-width of the warning band, in robust standard deviations."""
+    envelope_margin: float = 0.025
+    """How far beyond the recent extremes (as a fraction of their range) a value must go."""
+    envelope_half_life: float = 23_000.0
+    """Samples for the remembered extremes to shrink halfway back to the baseline."""
+    critical_stretch: float = 0.5
+    """The critical band is ``1 + critical_stretch`` times as far from the baseline as warning."""
+    hold: int = 30
+    """Samples after a detection in which another fires only if further from the baseline."""
+    warmup: int = 30
+    """Samples learned before anything is scored."""
+    refresh: int = 32
+    """Samples between refreshes of the clipping bounds, season offsets and envelope decay."""
+
+    def __post_init__(self) -> None:
+        # The baseline's recurrence divides by products of (1 - rate): keep them away from 0.
+        _check("level_rate", self.level_rate, 0.0 < self.level_rate <= 0.5, "in (0, 0.5]")
+        for name in ("trend_rate", "season_rate", "fast_rate"):
+            _check(name, getattr(self, name), 0.0 < getattr(self, name) <= 1.0, "in (0, 1]")
+        positive = (
+            "winsor",
+            "season_winsor",
+            "band_sigmas",
+            "envelope_half_life",
+            "critical_stretch",
+        )
+        for name in positive:
+            _check(name, getattr(self, name), getattr(self, name) > 0.0, "> 0")
+        for name in ("trend_horizon", "envelope_margin"):
+            _check(name, getattr(self, name), getattr(self, name) >= 0.0, ">= 0")
+        _check("season_slots", self.season_slots, 1 <= self.season_slots <= 1440, "in [1, 1440]")
+        _check("hold", self.hold, self.hold >= 0, ">= 0")
+        _check("warmup", self.warmup, self.warmup >= 1, ">= 1")
+        _check("refresh", self.refresh, 1 <= self.refresh <= 256, "in [1, 256]")
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name), math.isfinite(getattr(self, f.name)), "finite")
+
+
+def _check(name: str, value: object, ok: bool, rule: str) -> None:
+    if not ok:
+        raise ValidationError(
+            f"detector parameter {name} must be {rule}, got {value!r}", field=name
+        )
+
+
+DEFAULT_PARAMS = Params()
+
+
+@dataclass(frozen=True)
+class SeriesConfig:
+    """Per-series configuration. A NaN floor is no floor.
+
+    Floors are absolute: ``value >= crit_above`` is critical whatever the series' history.
+    They apply on their own side whatever ``direction`` says.
+    """
+
+    direction: Direction = Direction.BOTH
+    warn_above: float = math.nan
+    crit_above: float = math.nan
+    warn_below: float = math.nan
+    crit_below: float = math.nan
+
+
+@dataclass(frozen=True)
+class SeriesConfigs:
+    """``S`` series' configurations, column-wise.
+
+    Attributes
+    ----------
+    direction : int8[S]
+        ``Direction`` flags.
+    floors : float64[S, 4]
+        ``warn_above, crit_above, warn_below, crit_below``; NaN where there is none.
+    """
+
+    direction: npt.NDArray[np.int8]
+    floors: npt.NDArray[np.float64]
+
+    @classmethod
+    def uniform(cls, n_series: int, config: SeriesConfig | None = None) -> SeriesConfigs:
+        return cls.of([config or SeriesConfig()] * n_series)
+
+    @classmethod
+    def of(cls, configs: list[SeriesConfig]) -> SeriesConfigs:
+        direction = np.array([int(Direction(c.direction)) for c in configs], dtype=np.int8)
+        if (direction == 0).any():
+            raise ValidationError("a series must watch at least one direction", field="direction")
+        floors = np.array(
+            [[c.warn_above, c.crit_above, c.warn_below, c.crit_below] for c in configs],
+            dtype=np.float64,
+        ).reshape(len(configs), 4)
+        return cls(direction, floors)
+
+    def __len__(self) -> int:
+        return len(self.direction)

@@ -1,0 +1,308 @@
+"""One stretch of samples through the detector's recurrences, vectorised over series and time.
+
+The detector is a set of per-sample recurrences. What would make them non-linear within a
+stretch (the clipping bounds of the robust baseline, the season offsets, the decay of the
+remembered extremes) changes only every ``Params.refresh`` samples, counted from each series'
+first sample. Between refreshes every recurrence is an EW mean or a running max, so a stretch
+is a few matrix products and prefix maxima over its rows instead of a Python loop over samples;
+streaming one sample at a time walks the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.detect import state as col
+from lib.detect.params import Params
+
+F64 = npt.NDArray[np.float64]
+BOOL = npt.NDArray[np.bool_]
+
+# Mean absolute deviation × this ≈ standard deviation, for Gaussian noise.
+_MAD_TO_SIGMA = math.sqrt(math.pi / 2.0)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Per-row results over the whole window, float64[T, S], filled stretch by stretch."""
+
+    centre: F64  # band centre: deseasonalised baseline projected along the trend
+    offset: F64  # season offset in force
+    strength: F64  # max over channels and allowed sides of distance / warning distance
+    severity: F64  # the value's distance from the centre in statistical half-widths
+    up_dist: F64  # warning distance above the centre, value channel
+    down_dist: F64  # warning distance below the centre, value channel
+
+    @classmethod
+    def empty(cls, n_rows: int, n_series: int) -> Outputs:
+        shape = (n_rows, n_series)
+        return cls(*(np.empty(shape) for _ in range(6)))
+
+
+@dataclass(frozen=True)
+class Ewma:
+    """Lower-triangular weights turning a stretch into its EW mean: ``m = W @ x + c·m0``."""
+
+    rate: float
+    weights: F64  # [L, L]
+    carry: F64  # [L, 1]
+
+    @classmethod
+    def of(cls, rate: float, length: int) -> Ewma:
+        lag = np.subtract.outer(np.arange(length), np.arange(length))
+        weights = np.where(lag >= 0, rate * (1.0 - rate) ** np.maximum(lag, 0), 0.0)
+        return cls(rate, weights, ((1.0 - rate) ** np.arange(1.0, length + 1.0))[:, None])
+
+    def run(self, x: F64, start: F64) -> F64:
+        n = x.shape[0]
+        return self.weights[:n, :n] @ x + self.carry[:n] * start
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """Per-call constants shared by every stretch."""
+
+    level: Ewma
+    trend: Ewma
+    fast: Ewma
+    channel_scale: tuple[float, ...]  # statistical half-width of each channel over the value's
+    envelope_keep: float  # share of its distance to the baseline an extreme keeps per refresh
+
+    @classmethod
+    def of(cls, params: Params, length: int) -> Kernels:
+        f = params.fast_rate
+        # The median of 3 is treated as noisy as the value itself; an EW mean is quieter.
+        scale = (1.0, 1.0, math.sqrt(f / (2 - f)))
+        return cls(
+            Ewma.of(params.level_rate, length),
+            Ewma.of(params.trend_rate, length),
+            Ewma.of(f, length),
+            scale,
+            0.5 ** (params.refresh / params.envelope_half_life),
+        )
+
+
+def initialise(st: F64, fresh: BOOL, first: F64) -> None:
+    """Start series that have seen nothing from their first value."""
+    if not fresh.any():
+        return
+    v = first[fresh]
+    for c in (col.LEVEL, col.CLIP_CENTRE, col.PREV1, col.PREV2, col.FAST):
+        st[fresh, c] = v
+    st[fresh, col.ENV_HI] = v[:, None]
+    st[fresh, col.ENV_LO] = v[:, None]
+
+
+def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
+    """Bring pending season updates into force, decay the extremes, reset the clipping bounds."""
+    if not due.any():
+        return
+    k = params.season_slots
+    everyone = bool(due.all())
+    rows = st if everyone else st[due]
+    in_force = slice(col.SEASON0, col.SEASON0 + k)
+    pending = slice(col.SEASON0 + k, col.SEASON0 + 2 * k)
+    season = rows[:, in_force] + rows[:, pending]
+    # Offsets sum to zero over the day; what they shared moves into the baseline, and every
+    # quantity kept in deseasonalised units moves with it.
+    shared = season.mean(axis=1)
+    rows[:, in_force] = season - shared[:, None]
+    rows[:, pending] = 0.0
+    for c in (col.LEVEL, col.PREV1, col.PREV2, col.FAST):
+        rows[:, c] += shared
+    level = rows[:, col.LEVEL][:, None]
+    keep = kernels.envelope_keep
+    rows[:, col.ENV_HI] = level + keep * (rows[:, col.ENV_HI] + shared[:, None] - level)
+    rows[:, col.ENV_LO] = level + keep * (rows[:, col.ENV_LO] + shared[:, None] - level)
+    rows[:, col.CLIP_CENTRE] = rows[:, col.LEVEL]
+    warm = rows[:, col.N_SEEN] >= params.warmup
+    rows[:, col.CLIP_RADIUS] = np.where(warm, params.winsor * rows[:, col.SPREAD], np.inf)
+    if not everyone:
+        st[due] = rows
+
+
+def _ew_mean(rate: F64 | None, steady: Ewma, x: F64, start: F64) -> F64:
+    """EW mean with a per-row rate, or ``steady``'s when ``rate`` is None."""
+    if rate is None:
+        return steady.run(x, start)
+    growth = np.cumprod(1.0 - rate, axis=0)
+    return growth * (start + np.cumsum(rate * x / growth, axis=0))
+
+
+def _shift(start: F64, after: F64) -> F64:
+    """Values before each row, given the value before the stretch and after each row."""
+    return np.concatenate((start[None], after[:-1]))
+
+
+def _running(op: np.ufunc, x: F64) -> None:
+    """Inclusive running ``op`` along axis 0, in place (exact: the method cannot matter)."""
+    if x[0].size < 64:
+        op.accumulate(x, axis=0, out=x)
+        return
+    # numpy accumulates across rows one column at a time: slow for wide rows.
+    for i in range(1, x.shape[0]):
+        op(x[i - 1], x[i], out=x[i])
+
+
+def _distances(
+    hi: F64,
+    lo: F64,
+    centre: F64,
+    half_width: F64,
+    params: Params,
+    out: tuple[F64, F64] | None = None,
+) -> tuple[F64, F64]:
+    """Warning distances above and below the centre: beyond the extremes by a margin of their
+    range, and at least the statistical half-width."""
+    up = np.subtract(hi, centre, out=None if out is None else out[0])
+    down = np.subtract(centre, lo, out=None if out is None else out[1])
+    margin = up + down
+    margin *= params.envelope_margin
+    up += margin
+    down += margin
+    return np.maximum(up, half_width, out=up), np.maximum(down, half_width, out=down)
+
+
+def _reach_extremes(
+    strength: F64,
+    channels: tuple[F64, ...],
+    hi: F64,
+    lo: F64,
+    centre: F64,
+    half_width: F64,
+    sides: tuple[BOOL, BOOL],
+    scored: BOOL | bool,
+    params: Params,
+    kernels: Kernels,
+) -> None:
+    """Raise ``strength`` where the median or fast channel goes beyond its own band.
+
+    Below their bands these channels do not count: the value alone says how close to its band
+    a sample is. A channel can only pass its band at a new extreme, and those are rare: they
+    are found first and scored alone.
+    """
+    for c, values in enumerate(channels, start=1):
+        for extreme, side, on in ((hi[:, c], 0, sides[0]), (lo[:, c], 1, sides[1])):
+            if not on.any():
+                continue
+            new = extreme[1:] != extreme[:-1]
+            if not (on.all() and scored is True):
+                new &= on & scored
+            at = np.nonzero(new)
+            if at[0].size == 0:
+                continue
+            floor = kernels.channel_scale[c] * half_width[at]
+            width = _distances(hi[:-1, c][at], lo[:-1, c][at], centre[at], floor, params)[side]
+            deviation = values[at] - centre[at]
+            reach = (deviation if side == 0 else -deviation) / width
+            beyond = reach >= 1.0
+            if beyond.any():
+                where = (at[0][beyond], at[1][beyond])
+                strength[where] = np.maximum(strength[where], reach[beyond])
+
+
+def advance(
+    st: F64,
+    rows: slice,
+    x: F64,
+    slot: npt.NDArray[np.intp],
+    season_rate: F64,
+    sides: tuple[BOOL, BOOL],
+    params: Params,
+    kernels: Kernels,
+    out: Outputs,
+) -> None:
+    """Run one stretch (no refresh inside) for every series, updating ``st`` in place.
+
+    ``x`` and ``season_rate`` are this stretch's float64[L, S] and ``slot`` its int[L];
+    ``sides`` says per series whether high and low departures count. Writes ``out[rows]``.
+    """
+    n_rows, n_series = x.shape
+    first_seen = st[:, col.N_SEEN]
+    rate = None
+    if first_seen.min() < 1.0 / params.level_rate:
+        seen = first_seen + np.arange(n_rows)[:, None]
+        # A series' first sample initialised the baseline; it is not averaged in again.
+        rate = np.maximum(params.level_rate, 1.0 / (seen + 1.0)) * (seen > 0)
+
+    k = params.season_slots
+    season = st[:, col.SEASON0 : col.SEASON0 + k]
+    offset = season[:, slot[0]] if (slot == slot[0]).all() else season[:, slot].T
+    y = x - offset
+    centre_f, radius_f = st[:, col.CLIP_CENTRE], st[:, col.CLIP_RADIUS]
+    w = np.clip(y, centre_f - radius_f, centre_f + radius_f)
+
+    level = _ew_mean(rate, kernels.level, w, st[:, col.LEVEL])
+    level_before = _shift(st[:, col.LEVEL], level)
+    spread = _ew_mean(rate, kernels.level, np.abs(w - centre_f), st[:, col.SPREAD])
+    trend = kernels.trend.run(level - level_before, st[:, col.TREND])
+    centre = level_before + params.trend_horizon * _shift(st[:, col.TREND], trend)
+    # Statistical half-width of the value's band; never zero, even for a series constant
+    # to float precision.
+    half_width = np.maximum(
+        (params.band_sigmas * _MAD_TO_SIGMA) * _shift(st[:, col.SPREAD], spread),
+        1e-9 * np.abs(centre) + 1e-300,
+    )
+
+    # The season learns from residuals clipped more loosely than the baseline's: a daily shape
+    # can be many spreads tall, and one sample moves a slot little anyway.
+    loose = radius_f * (params.season_winsor / params.winsor)
+    residual = season_rate * np.clip(y - level_before, -loose, loose)
+    pending = st[:, col.SEASON0 + k : col.SEASON0 + 2 * k]
+    for s in np.unique(slot):
+        pending[:, s] += residual[slot == s].sum(axis=0)
+
+    old = _shift(st[:, col.PREV1], y)
+    older = _shift(st[:, col.PREV2], old)
+    median = np.maximum(np.minimum(y, old), np.minimum(np.maximum(y, old), older))
+    fast = kernels.fast.run(y, st[:, col.FAST])
+    # Row 0 the remembered extremes, then the rows, of each channel (value, median of 3, fast
+    # EW); running max/min turn them into the extremes after each row.
+    hi = np.empty((n_rows + 1, col.N_CHANNELS, n_series))
+    hi[0] = st[:, col.ENV_HI].T
+    hi[1:, 0] = y
+    hi[1:, 1] = median
+    hi[1:, 2] = fast
+    lo = hi.copy()
+    lo[0] = st[:, col.ENV_LO].T
+    _running(np.maximum, hi)
+    _running(np.minimum, lo)
+
+    up_on, down_on = sides
+    up_dist, down_dist = _distances(
+        hi[:-1, 0], lo[:-1, 0], centre, half_width, params, (out.up_dist[rows], out.down_dist[rows])
+    )
+    deviation = y - centre
+    strength = np.divide(deviation, up_dist, out=out.strength[rows])
+    if not up_on.all():
+        strength[:, ~up_on] = -np.inf
+    np.maximum(strength, np.where(down_on, -deviation / down_dist, -np.inf), out=strength)
+    warming = params.warmup - first_seen
+    scored = (np.arange(n_rows)[:, None] >= warming) if warming.max() > 0 else True
+    _reach_extremes(
+        strength, (median, fast), hi, lo, centre, half_width, sides, scored, params, kernels
+    )
+    if scored is not True:
+        strength *= scored
+
+    out.centre[rows] = centre
+    out.offset[rows] = offset
+    severity = np.abs(deviation, out=deviation)
+    with np.errstate(over="ignore"):
+        severity /= half_width
+    # Capped so that a state written as JSON stays finite.
+    np.minimum(severity, 1e300, out=out.severity[rows])
+
+    st[:, col.LEVEL] = level[-1]
+    st[:, col.SPREAD] = spread[-1]
+    st[:, col.TREND] = trend[-1]
+    st[:, col.PREV2] = old[-1]
+    st[:, col.PREV1] = y[-1]
+    st[:, col.FAST] = fast[-1]
+    st[:, col.ENV_HI] = hi[-1].T
+    st[:, col.ENV_LO] = lo[-1].T
+    st[:, col.N_SEEN] += n_rows

@@ -1,0 +1,108 @@
+"""The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
+
+One row per series, ``16 + 2 × season_slots + hold`` floats (94 with the defaults, 752 bytes):
+counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
+a fast EW mean, the remembered extremes of three channels, the season offsets with their pending
+updates, and the severities of the detections in the last ``hold`` samples.
+``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.errors import ValidationError
+
+__all__ = ["N_CHANNELS", "State"]
+
+N_CHANNELS = 3
+"""Channels compared with their own extremes: the value, its 3-point median, a fast EW mean."""
+
+# Column layout of a state row.
+N_SEEN = 0  # samples seen
+T_PREV = 1  # timestamp of the last sample (NaN before the first)
+LEVEL = 2  # robust baseline (deseasonalised)
+SPREAD = 3  # robust mean absolute deviation
+TREND = 4  # EW slope of the baseline, per sample
+CLIP_CENTRE = 5  # centre of the clipping bounds in force
+CLIP_RADIUS = 6  # radius of the clipping bounds in force (inf while warming up)
+PREV1 = 7  # last deseasonalised value
+PREV2 = 8  # the one before
+FAST = 9  # fast EW mean
+ENV_HI = slice(10, 10 + N_CHANNELS)  # remembered highs per channel
+ENV_LO = slice(10 + N_CHANNELS, 10 + 2 * N_CHANNELS)  # remembered lows per channel
+SEASON0 = 10 + 2 * N_CHANNELS  # season offsets in force, their pending updates, then the hold
+
+_MAGIC = b"OMD2"
+_HEADER = struct.Struct("<4sIII")
+
+
+def width(slots: int, hold: int) -> int:
+    """Floats per series for ``slots`` season slots and a hold of ``hold`` samples."""
+    return SEASON0 + 2 * slots + hold
+
+
+@dataclass(frozen=True)
+class State:
+    """Detector state of ``S`` series: float64[S, width(slots, hold)]. Treat as immutable."""
+
+    data: npt.NDArray[np.float64]
+    slots: int
+    hold: int
+
+    @classmethod
+    def fresh(cls, n_series: int, slots: int, hold: int) -> State:
+        data = np.zeros((n_series, width(slots, hold)))
+        data[:, T_PREV] = np.nan
+        data[:, CLIP_RADIUS] = np.inf
+        return cls(data, slots, hold)
+
+    @property
+    def n_series(self) -> int:
+        return int(self.data.shape[0])
+
+    def season(self) -> npt.NDArray[np.float64]:
+        """Season offsets in force, float64[S, slots]."""
+        return self.data[:, SEASON0 : SEASON0 + self.slots]
+
+    def pending(self) -> npt.NDArray[np.float64]:
+        """Season updates not yet in force, float64[S, slots]."""
+        return self.data[:, SEASON0 + self.slots : SEASON0 + 2 * self.slots]
+
+    def recent(self) -> npt.NDArray[np.float64]:
+        """Severities of the detections in the last ``hold`` samples (0: none), oldest first."""
+        return self.data[:, SEASON0 + 2 * self.slots :]
+
+    def to_bytes(self) -> bytes:
+        header = _HEADER.pack(_MAGIC, self.slots, self.hold, self.n_series)
+        return header + self.data.astype("<f8").tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> State:
+        if len(blob) < _HEADER.size:
+            raise ValidationError("detector state is truncated", field="state")
+        magic, slots, hold, n_series = _HEADER.unpack_from(blob)
+        body = blob[_HEADER.size :]
+        if magic != _MAGIC or len(body) != 8 * n_series * width(slots, hold):
+            raise ValidationError("not a detector state, or a damaged one", field="state")
+        data = np.frombuffer(body, dtype="<f8").reshape(n_series, width(slots, hold))
+        return cls(data.astype(np.float64), slots, hold)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 2, "slots": self.slots, "hold": self.hold, "rows": self.data.tolist()}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> State:
+        if doc.get("version") != 2:
+            raise ValidationError("not a detector state of this version", field="state")
+        try:
+            slots, hold = int(doc["slots"]), int(doc["hold"])
+            data = np.array(doc["rows"], dtype=np.float64).reshape(-1, width(slots, hold))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError("not a detector state", field="state") from exc
+        return cls(data, slots, hold)

@@ -1,0 +1,248 @@
+"""The fleet as the detector sees it: pure functions of (fleet, overrides, bucket range).
+
+A simulated server's detector state is not kept anywhere: it is recomputed from the window,
+which random access makes cheap. To make the score of a bucket independent of how calls
+chunk time, the window behind bucket ``b`` always starts at the same place: ``anchor(b) -
+WARMUP_BUCKETS``, where ``anchor(b)`` is ``b`` rounded down to ``ANCHOR_BUCKETS``. Two
+functions scoring the same bucket see the same samples and give the same score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.detect import (
+    DEFAULT_PARAMS,
+    Direction,
+    Params,
+    SeriesConfig,
+    SeriesConfigs,
+    levels_of,
+    score_window,
+)
+from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides, assess, window
+
+ANCHOR_BUCKETS = 600
+"""Windows start on multiples of this (30 min at 3 s)."""
+WARMUP_BUCKETS = 600
+"""Samples the detector learns from before the anchor (30 min at 3 s)."""
+
+NAN = math.nan
+F64 = npt.NDArray[np.float64]
+
+# Direction and absolute floors per metric: what is bad whatever the history says.
+# Floors are set above what a healthy server of any role reaches at its daily peak.
+METRIC_RULES: dict[str, SeriesConfig] = {
+    "cpu_pct": SeriesConfig(Direction.HIGH, warn_above=92.0, crit_above=97.0),
+    "memory_pct": SeriesConfig(Direction.HIGH, warn_above=95.0, crit_above=98.0),
+    "disk_pct": SeriesConfig(Direction.HIGH, warn_above=90.0, crit_above=95.0),
+    "net_in_mbps": SeriesConfig(Direction.BOTH),
+    "net_out_mbps": SeriesConfig(Direction.HIGH),
+    "net_latency_ms": SeriesConfig(Direction.HIGH),
+    "packet_loss_pct": SeriesConfig(Direction.HIGH, warn_above=2.0, crit_above=5.0),
+    "response_ms": SeriesConfig(Direction.HIGH),
+    "rps": SeriesConfig(Direction.BOTH),
+    "error_pct": SeriesConfig(Direction.HIGH, warn_above=5.0, crit_above=10.0),
+    "load1": SeriesConfig(Direction.HIGH),
+    "connections": SeriesConfig(Direction.BOTH),
+}
+
+OFFLINE_METRICS = ("rps", "connections")
+"""Where an offline server's alert lives: the traffic it no longer serves."""
+
+ALERT_SCORE = 0.7
+"""Score at which a series counts toward an alert: clearly past the warning band (0.5), so
+a healthy series grazing its band does not page anyone. An absolute floor counts at once."""
+
+STATIC_WARNING, STATIC_CRITICAL = 80.0, 90.0
+"""The thresholds used when adaptive thresholds are switched off (percent metrics only)."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Detector output for buckets ``b0 .. b0 + T - 1`` of every server and metric.
+
+    ``values``: float32[T, server, metric]; ``score``: float64[T, server × metric];
+    ``level``: int8[T, server × metric] (0 normal, 1 warning, 2 critical);
+    ``warn_upper``/``crit_upper``: float64[T, server × metric] thresholds in force (NaN: none);
+    ``status``: int8[T, server] indices into ``lib.sim.SERVER_STATUSES``;
+    ``health``: float32[T, server].
+    """
+
+    b0: int
+    values: npt.NDArray[np.float32]
+    score: npt.NDArray[np.float64]
+    level: npt.NDArray[np.int8]
+    baseline: npt.NDArray[np.float64]
+    warn_upper: npt.NDArray[np.float64]
+    crit_upper: npt.NDArray[np.float64]
+    status: npt.NDArray[np.int8]
+    health: npt.NDArray[np.float32]
+
+    @property
+    def b1(self) -> int:
+        return self.b0 + self.values.shape[0]
+
+
+def alert_levels(det: Detection) -> npt.NDArray[np.int8]:
+    """int8[T, series]: the detector's level where it counts toward an alert, else 0.
+
+    A series counts when its score reaches ``ALERT_SCORE`` or its value is past one of its
+    metric's absolute floors; the level (warning 1, critical 2) is the detector's. A server
+    that stops answering (status offline) is critical on its traffic metrics, whatever the
+    detector makes of a quiet hour.
+    """
+    n_servers = det.values.shape[1]
+    configs = fleet_configs(n_servers)
+    flat = det.values.reshape(det.values.shape[0], -1)
+    with np.errstate(invalid="ignore"):
+        floored = (flat >= configs.floors[:, 0]) | (flat >= configs.floors[:, 1])
+    counts = (det.score >= ALERT_SCORE) | floored
+    levels = np.where(counts, np.maximum(det.level, 1), 0).astype(np.int8)
+    offline = np.repeat(det.status == SERVER_STATUSES.index("offline"), len(METRICS), axis=1)
+    traffic = np.tile(np.isin(METRICS, OFFLINE_METRICS), n_servers)
+    levels[offline & traffic] = 2
+    return levels
+
+
+@cache
+def fleet_configs(n_servers: int) -> SeriesConfigs:
+    """Series configuration for a fleet, series ``s = server × len(METRICS) + metric``."""
+    return SeriesConfigs.of([METRIC_RULES[m] for m in METRICS] * n_servers)
+
+
+def anchor_of(bucket: int) -> int:
+    return bucket - bucket % ANCHOR_BUCKETS
+
+
+Scorer = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64], int], tuple[F64, ...]]
+"""``(values float64[T, S], timestamps float64[T], n_servers) -> (score, baseline, warn_upper,
+crit_upper)``, each float64[T, S]; row ``i`` may use rows ``<= i`` only."""
+
+
+def adaptive_scorer(params: Params = DEFAULT_PARAMS) -> Scorer:
+    """The product's detector (``lib.detect``) with the fleet's per-metric rules."""
+
+    def score(flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
+        s = score_window(flat, timestamps, params, configs=fleet_configs(n_servers))
+        return s.score, s.baseline, s.warn_upper, s.crit_upper
+
+    return score
+
+
+def static_scorer(flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
+    """Fixed thresholds, for ``ADAPTIVE_THRESHOLDS=false``."""
+    return static_scores(flat, n_servers)
+
+
+def detect(
+    fleet: Fleet,
+    overrides: Overrides,
+    b0: int,
+    b1: int,
+    *,
+    adaptive: bool = True,
+    scorer: Scorer | None = None,
+) -> Detection:
+    """Score every server and metric for buckets ``b0 <= b < b1``.
+
+    ``scorer`` replaces the detector (benchmarks compare baselines through the same
+    pipeline); by default the adaptive detector, or fixed thresholds when not ``adaptive``.
+    """
+    if scorer is None:
+        scorer = ADAPTIVE if adaptive else static_scorer
+    n_metrics = len(METRICS)
+    parts: list[Detection] = []
+    start = b0
+    while start < b1:
+        anchor = anchor_of(start)
+        stop = min(b1, anchor + ANCHOR_BUCKETS)
+        parts.append(_detect_anchored(fleet, overrides, anchor, start, stop, scorer))
+        start = stop
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        empty = np.empty((0, fleet.size * n_metrics))
+        return Detection(
+            b0,
+            np.empty((0, fleet.size, n_metrics), np.float32),
+            empty,
+            empty.astype(np.int8),
+            empty,
+            empty,
+            empty,
+            np.empty((0, fleet.size), np.int8),
+            np.empty((0, fleet.size), np.float32),
+        )
+    return Detection(
+        b0,
+        *(
+            np.concatenate([getattr(p, name) for p in parts])
+            for name in (
+                "values",
+                "score",
+                "level",
+                "baseline",
+                "warn_upper",
+                "crit_upper",
+                "status",
+                "health",
+            )
+        ),
+    )
+
+
+def _detect_anchored(
+    fleet: Fleet, overrides: Overrides, anchor: int, b0: int, b1: int, scorer: Scorer
+) -> Detection:
+    w0 = anchor - WARMUP_BUCKETS
+    values = window(fleet, w0, b1, overrides)
+    status, health = assess(fleet, values[b0 - w0 :])
+    flat = values.reshape(values.shape[0], -1).astype(np.float64)
+    timestamps = fleet.epoch_s + np.arange(w0, b1, dtype=np.float64) * fleet.bucket_seconds
+    keep = slice(b0 - w0, None)
+    score, baseline, warn, crit = (a[keep] for a in scorer(flat, timestamps, fleet.size))
+    return Detection(
+        b0=b0,
+        values=values[b0 - w0 :],
+        score=score,
+        level=levels_of(score),
+        baseline=baseline,
+        warn_upper=warn,
+        crit_upper=crit,
+        status=status,
+        health=health,
+    )
+
+
+def static_scores(flat: F64, n_servers: int) -> tuple[F64, ...]:
+    """The classic fixed thresholds (warning 80, critical 90) on percentage metrics only.
+
+    Scores follow the detector's scale: 0.5 at the warning threshold, 0.8 at critical.
+    """
+    from lib.sim import PERCENT_METRICS
+
+    percent = np.array([m in PERCENT_METRICS and m != "packet_loss_pct" for m in METRICS])
+    mask = np.tile(percent, n_servers)
+    score = np.where(
+        flat >= STATIC_CRITICAL,
+        0.8 + 0.2 * np.clip((flat - STATIC_CRITICAL) / (100 - STATIC_CRITICAL), 0, 1),
+        np.where(
+            flat >= STATIC_WARNING,
+            0.5 + 0.3 * (flat - STATIC_WARNING) / (STATIC_CRITICAL - STATIC_WARNING),
+            0.5 * np.clip(flat / STATIC_WARNING, 0, 1) ** 2,
+        ),
+    )
+    score = np.where(mask, score, 0.0)
+    warn = np.where(mask, STATIC_WARNING, NAN) * np.ones_like(flat)
+    crit = np.where(mask, STATIC_CRITICAL, NAN) * np.ones_like(flat)
+    return score, np.full_like(flat, NAN), warn, crit
+
+
+ADAPTIVE = adaptive_scorer()

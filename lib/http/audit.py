@@ -1,0 +1,98 @@
+"""The audit log: one entry per mutation, written through the outbox to the Repository.
+
+A route takes ``audit: Audit`` and, after the change succeeded, calls
+``audit.record("token.create", target=token.id, details={"role": "operator"})``. The entry
+names the principal (``user:alice``, ``token:<id>``, ``admin-token``, ``cron``), its role and
+the client address. A database outage queues the entry in the KV outbox; only when neither
+store takes it does ``record`` raise ``StoreError`` (503).
+
+Details must not carry secrets: tokens, passwords and TOTP secrets never go in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import JsonValue
+
+from lib.http.auth import principal
+from lib.http.client_ip import client_ip
+from lib.http.credentials import Principal
+from lib.http.state import AppState, get_state
+from lib.store.db import AuditEntry
+
+WRITE_OP = "insert_audit_entries"
+ANONYMOUS = "anonymous"
+
+
+def write_audit(
+    state: AppState,
+    *,
+    actor: str,
+    role: str,
+    action: str,
+    target: str | None = None,
+    client_ip: str | None = None,
+    details: Mapping[str, JsonValue] | None = None,
+) -> AuditEntry:
+    """Write one audit entry now, or queue it in the outbox; returns it."""
+    entry = AuditEntry(
+        id=uuid.uuid4(),
+        at=datetime.fromtimestamp(state.clock.now(), UTC),
+        actor=actor,
+        role=role,
+        action=action,
+        target=target,
+        client_ip=client_ip,
+        details=dict(details or {}),
+    )
+    state.outbox.write(state.repo, WRITE_OP, [entry])
+    return entry
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """``write_audit`` bound to one request's state, principal and client address."""
+
+    state: AppState
+    principal: Principal | None
+    client_ip: str
+
+    def record(
+        self,
+        action: str,
+        target: str | None = None,
+        details: Mapping[str, JsonValue] | None = None,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+    ) -> AuditEntry:
+        """Audit ``action`` on ``target``. ``actor`` and ``role`` name who acted when the
+        request carried no credentials (a login)."""
+        who = self.principal
+        return write_audit(
+            self.state,
+            actor=actor or (who.id if who else ANONYMOUS),
+            role=role or ((who.role or who.via) if who else ANONYMOUS),
+            action=action,
+            target=target,
+            client_ip=self.client_ip,
+            details=details,
+        )
+
+
+def auditor(
+    request: Request,
+    state: Annotated[AppState, Depends(get_state)],
+    who: Annotated[Principal | None, Depends(principal)],
+) -> Auditor:
+    return Auditor(state, who, client_ip(request))
+
+
+Audit = Annotated[Auditor, Depends(auditor)]
+"""The route parameter type: ``def handler(..., audit: Audit)``."""

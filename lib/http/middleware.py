@@ -1,0 +1,142 @@
+"""Security headers, request metrics and CORS: what wraps every route.
+
+``App`` puts the headers and the metrics outside Starlette's ``ServerErrorMiddleware``: an
+unexpected exception's 500 is sent by that middleware straight to the server, past anything
+``add_middleware`` installs, and it too must carry the headers and be counted.
+
+The Content-Security-Policy allows no inline script and nothing from other origins. A route
+that needs more sets its own header (only ``/api/docs`` does); it is kept, not overwritten.
+``vercel.json`` sends the same headers with the static files of ``public/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lib.clock import MonotonicTimer
+from lib.http.metrics import UNMATCHED_ROUTE
+
+if TYPE_CHECKING:
+    from lib.http.metrics import AppMetrics
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def _is_https(scope: Scope) -> bool:
+    # Vercel terminates TLS and says so in x-forwarded-proto. A spoofed value only adds HSTS
+    # to a plain-HTTP response, which browsers ignore.
+    proto = Headers(scope=scope).get("x-forwarded-proto", "")
+    return scope.get("scheme") == "https" or proto.split(",")[0].strip() == "https"
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` (and HSTS on HTTPS) to every response lacking them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = _is_https(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestMetrics:
+    """Counts each request and its duration by method, route template and status class.
+
+    ``templates`` maps the ``id`` of each route's endpoint to the route's full path template.
+    The router leaves the endpoint in the scope for every kind of route, while the route
+    itself is there only for API routes and, kept as declared in its router, lacks the
+    include prefix.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: AppMetrics, templates: dict[int, str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        timer = MonotonicTimer()
+        status = 500
+
+        async def send_counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            # The router stores what it matched in the scope it was handed: this same dict.
+            label = self.templates.get(id(scope.get("endpoint")), UNMATCHED_ROUTE)
+            self.metrics.observe_request(scope["method"], label, status, timer.elapsed_s())
+
+
+class App(FastAPI):
+    """FastAPI with ``SecurityHeaders`` and ``RequestMetrics`` outside the error middleware.
+
+    Starlette builds the stack on the first request, when every route is in place; the
+    metrics come from ``app.state.om`` (the ``AppState``), set by then.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+        templates = {
+            id(ctx.endpoint): ctx.path_format
+            for ctx in iter_route_contexts(self.routes)
+            if ctx.endpoint is not None and ctx.path_format
+        }
+        return RequestMetrics(SecurityHeaders(inner), self.state.om.metrics, templates)
+
+
+def install_cors(app: FastAPI, origins: Sequence[str]) -> None:
+    """Allow cross-origin calls from ``origins`` only; with none, CORS stays closed.
+
+    Credentials (cookies) are never allowed cross-origin: other origins use bearer tokens.
+    """
+    if not origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        expose_headers=["Retry-After"],
+        allow_credentials=False,
+        max_age=600,
+    )

@@ -1,0 +1,172 @@
+"""The engine over real time ranges: detection, incidents, recovery, persistence, catch-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from lib.clock import FixedClock
+from lib.config import DEFAULT_EPOCH_S, Settings
+from lib.engine import Engine, EngineLimits
+from lib.engine.operator import acknowledge_alert, inject, resolve
+from lib.engine.world import RECOVERED, WORLD_KEY
+from lib.errors import Conflict, NotFound, ValidationError
+from lib.store.memory_kv import MemoryKv
+from lib.store.sqlite_repository import SqliteRepository
+
+DAY = 86_400
+START = DEFAULT_EPOCH_S + 20 * DAY + 10 * 3600 + 0.5  # a weekday morning
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[SqliteRepository]:
+    store = SqliteRepository(str(tmp_path / "om.db"))
+    yield store
+    store.close()
+
+
+def make_engine(
+    repo: SqliteRepository, clock: FixedClock, **settings: object
+) -> tuple[Engine, MemoryKv]:
+    values = {"failures_enabled": False, **settings}
+    kv = MemoryKv()
+    engine = Engine(Settings(_env_file=None, **values), kv, lambda: repo, clock)  # type: ignore[arg-type]
+    return engine, kv
+
+
+def run_minutes(engine: Engine, clock: FixedClock, minutes: int) -> list:
+    events = []
+    for _ in range(minutes):
+        clock.advance(60)
+        events.extend(engine.advance(clock.now()).events)
+    return events
+
+
+def test_the_first_call_starts_now_and_a_repeat_is_idle(repo: SqliteRepository) -> None:
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock)
+    first = engine.advance(clock.now())
+    assert first.outcome == "advanced"
+    assert first.processed == (first.bucket, first.bucket + 1)
+    assert engine.advance(clock.now()).outcome == "idle"
+    assert engine.maybe_advance(clock.now() + 30).outcome == "idle"
+    clock.advance(60)
+    report = engine.maybe_advance(clock.now())
+    assert report.outcome == "advanced"
+    assert report.processed == (first.bucket + 1, first.bucket + 21)
+
+
+def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRepository) -> None:
+    clock = FixedClock(START)
+    engine, kv = make_engine(repo, clock, recovery_success_rate=1.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 10)  # let the detector learn
+    incident = inject(engine, clock.now(), "cpu_overload", ["api-02"], 1200)
+    events = run_minutes(engine, clock, 10)
+
+    changes = [e.data["change"] for e in events if e.kind == "incident"]
+    assert changes[:3] == ["detected", "recovery_started", "recovered"]
+    assert changes[-1] == "closed"
+    detected = next(e for e in events if e.kind == "incident")
+    assert detected.data["id"] == incident.id
+    assert detected.data["root_server"] == "api-02"
+    # An alert fires within two buckets; the grouped notification waits two more for the
+    # rest of the cascade, so that one incident is one notification.
+    first_alert = min(e.bucket for e in events if e.data.get("transition") == "fired")
+    assert first_alert - incident.start_bucket <= 2
+    assert detected.bucket - first_alert <= 2
+
+    record = repo.get_incident(incident.id)
+    assert record is not None
+    assert record.status == "recovered"
+    assert record.strategy == "scale_up"
+    assert [t.event for t in record.timeline][:4] == [
+        "started",
+        "detected",
+        "recovery_started",
+        "recovered",
+    ]
+    assert kv.hget(WORLD_KEY, f"{RECOVERED}{incident.id}") is not None
+    alerts = repo.list_alerts(server_id="api-02")
+    assert {a.metric for a in alerts} >= {"cpu_pct"}
+    assert all(a.state == "resolved" for a in alerts)
+
+
+def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepository) -> None:
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 10)
+    incident = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
+    run_minutes(engine, clock, 5)
+    record = repo.get_incident(incident.id)
+    assert record is not None
+    assert record.status == "escalated"
+    firing = repo.list_alerts(server_id="api-03", states=["firing"])
+    assert firing
+    assert {a.level for a in firing} == {"critical"}
+
+    alert = firing[0]
+    acknowledge_alert(engine, clock.now(), alert.id, "user:kim")
+    acknowledged = repo.get_alert(alert.id)
+    assert acknowledged is not None
+    assert (acknowledged.state, acknowledged.acknowledged_by) == ("acknowledged", "user:kim")
+    with pytest.raises(NotFound):
+        acknowledge_alert(engine, clock.now(), "al-api-03-cpu_pct-1", "user:kim")
+
+    resolve(engine, clock.now(), incident.id, "user:kim")
+    with pytest.raises(Conflict):
+        resolve(engine, clock.now(), incident.id, "user:kim")
+    run_minutes(engine, clock, 5)
+    closed = repo.get_incident(incident.id)
+    assert closed is not None
+    assert (closed.status, closed.resolved_by) == ("resolved", "user:kim")
+
+
+def test_operator_input_is_checked(repo: SqliteRepository) -> None:
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock)
+    with pytest.raises(ValidationError) as bad_type:
+        inject(engine, clock.now(), "meteor_strike", ["api-01"], 60)
+    assert bad_type.value.details["field"] == "type"
+    with pytest.raises(ValidationError) as wrong_role:
+        inject(engine, clock.now(), "database_timeout", ["web-01"], 60)
+    assert wrong_role.value.details["field"] == "servers"
+    with pytest.raises(NotFound):
+        inject(engine, clock.now(), "cpu_overload", ["api-99"], 60)
+    with pytest.raises(NotFound):
+        resolve(engine, clock.now(), "inc-nope", "user:kim")
+
+
+def test_catch_up_after_a_long_idle_is_bounded(repo: SqliteRepository) -> None:
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock)
+    engine.limits = EngineLimits(max_detail_buckets=200, max_gap_buckets=1200)
+    first = engine.advance(clock.now())
+    clock.advance(2 * DAY)
+    report = engine.advance(clock.now())
+    assert report.processed == (first.bucket + 1, report.bucket + 1)
+    minutes = {r.minute for r in repo.list_rollups(server_ids=["web-01"], limit=100_000)}
+    # The gap rolled up: the last 1200 + 200 buckets, i.e. 70 whole minutes at most.
+    assert 60 <= len(minutes) <= 71
+    assert engine.advance(clock.now()).outcome == "idle"
+
+
+def test_rollups_cover_every_minute_once_whatever_the_call_pattern(
+    repo: SqliteRepository,
+) -> None:
+    clock = FixedClock(START - 0.5 + 30)  # starts mid-minute
+    engine, _ = make_engine(repo, clock)
+    engine.advance(clock.now())
+    for step in (7, 13, 41, 3, 60, 17, 59):
+        clock.advance(step * 3)
+        engine.advance(clock.now())
+    rows = repo.list_rollups(server_ids=["db-01"], limit=100_000)
+    minutes = [r.minute for r in rows]
+    assert len(minutes) == len(set(minutes))
+    gaps = {(b - a).total_seconds() for a, b in pairwise(minutes)}
+    assert gaps == {60.0}
+    assert all(r.samples == 20 for r in rows)
