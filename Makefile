@@ -77,6 +77,9 @@ vercel-build: venv
 
 bench: venv system-deps
 	$(PY) -m tests.bench.bench_sim
+	$(PY) -m tests.bench.bench_nab
+	$(PY) -m tests.bench.bench_detect
+	@test ! -f tests/bench/bench_api.py || $(PY) -m tests.bench.bench_api
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py
