@@ -170,3 +170,45 @@ def test_rollups_cover_every_minute_once_whatever_the_call_pattern(
     gaps = {(b - a).total_seconds() for a, b in pairwise(minutes)}
     assert gaps == {60.0}
     assert all(r.samples == 20 for r in rows)
+
+
+def test_the_first_advance_of_a_day_deletes_history_past_retention(
+    repo: SqliteRepository,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lib.store.db import RollupRecord
+
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, retention_days=2)
+    now = datetime.fromtimestamp(START, UTC).replace(second=0, microsecond=0)
+    old, recent = now - timedelta(days=3), now - timedelta(days=1)
+    repo.upsert_rollups(
+        [
+            RollupRecord(
+                server_id="web-01", minute=m, samples=20, avg={"cpu_pct": 1.0}, max={"cpu_pct": 2.0}
+            )
+            for m in (old, recent)
+        ]
+    )
+    engine.advance(clock.now())
+    kept = {r.minute for r in repo.list_rollups(server_ids=["web-01"], end=now)}
+    assert kept == {recent}
+    # Once a day: later calls the same day leave older rows (written meanwhile) alone.
+    repo.upsert_rollups(
+        [
+            RollupRecord(
+                server_id="web-01",
+                minute=old,
+                samples=20,
+                avg={"cpu_pct": 1.0},
+                max={"cpu_pct": 2.0},
+            )
+        ]
+    )
+    clock.advance(60)
+    engine.advance(clock.now())
+    assert old in {r.minute for r in repo.list_rollups(server_ids=["web-01"], end=now)}
+    clock.advance(86_400)
+    engine.advance(clock.now())
+    assert old not in {r.minute for r in repo.list_rollups(server_ids=["web-01"], end=now)}
