@@ -82,3 +82,11 @@ def test_the_read_path_does_not_import_heavy_clients() -> None:
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.splitlines()}
     assert "fastapi" in imported
     assert not imported & {"supabase", "postgrest", "pywebpush", "upstash_redis"}
+
+
+def test_uptime_pingers_may_use_head(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path), clock=FixedClock(NOW), kv=MemoryKv())
+    with TestClient(app) as client:
+        response = client.head("/api/health")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
