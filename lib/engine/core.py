@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lib.alerts import AlertBook, Notification, alert_events, group_alerts, step_many
+from lib.alerts import (
+    AlertBook,
+    Notification,
+    alert_events,
+    group_alerts,
+    notifiable,
+    step_many,
+)
 from lib.clock import Buckets, Clock, monotonic, pause
 from lib.config import Settings
 from lib.engine.detection import ADAPTIVE, Scorer, alert_levels, detect, static_scorer
@@ -113,6 +120,7 @@ class _Batch:
     """What processing a bucket range produced, to be written at the end."""
 
     writes: list[tuple[str, list[BaseModel]]] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     recovered: dict[str, int] = field(default_factory=dict)
     fired: int = 0
@@ -136,6 +144,7 @@ class Engine:
         outbox: Outbox | None = None,
         limits: EngineLimits | None = None,
         scorer: Scorer | None = None,
+        notify: Callable[[list[Notification]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.kv = kv
@@ -145,6 +154,12 @@ class Engine:
         self.limits = limits or EngineLimits()
         self.scorer = scorer or (ADAPTIVE if settings.adaptive_thresholds else static_scorer)
         """The detector; benchmarks pass baselines here to compare them through one pipeline."""
+        self.notify = notify or _no_notifier
+        """Receives each advance's notifications at or above ``notify_min_level``, once.
+
+        Web Push plugs in here (next wave); until then notifications reach operators through
+        the stream and the alerts API.
+        """
         self.buckets = Buckets(settings.epoch_s, settings.bucket_seconds)
         self._world: World | None = None
         self._runtime_json: str | None = None
@@ -278,6 +293,8 @@ class Engine:
         state = self._retention(state, current, runtime, batch)
         landed = self.outbox.write_many(self.repo(), batch.writes)
         self._save(state, batch)
+        # After the state is saved: a notifier failing must not make the range run again.
+        self.notify(notifiable(batch.notifications, runtime.notify_min_level))
         return AdvanceReport(
             "advanced",
             current,
@@ -345,6 +362,7 @@ class Engine:
                         k: replace(t, group_id=survivor) if t.group_id == absorbed else t
                         for k, t in tracks.items()
                     }
+                batch.notifications.extend(grouping.notifications)
                 for note in grouping.notifications:
                     batch.events.append(Event("alert", b, _notification_data(self.fleet, note)))
                     if note.reason != "opened":
@@ -559,6 +577,10 @@ def _apply_step(t: IncidentTrack, bucket: int, event: str, reason: str) -> Incid
     if event == "recovered":
         return replace(t, status="recovering", recovered_bucket=bucket, timeline=timeline)
     return replace(t, status="escalated", escalated_bucket=bucket, timeline=timeline)
+
+
+def _no_notifier(notifications: list[Notification]) -> None:
+    """The default: notifications reach operators through the stream and the API only."""
 
 
 def _effect_bucket(track: IncidentTrack) -> int | None:

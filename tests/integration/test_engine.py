@@ -212,3 +212,23 @@ def test_the_first_advance_of_a_day_deletes_history_past_retention(
     clock.advance(86_400)
     engine.advance(clock.now())
     assert old not in {r.minute for r in repo.list_rollups(server_ids=["web-01"], end=now)}
+
+
+def test_notifications_at_or_above_the_minimum_level_reach_the_notifier_once(
+    repo: SqliteRepository,
+) -> None:
+    from lib.alerts import Notification
+
+    received: list[Notification] = []
+    clock = FixedClock(START)
+    settings = Settings(_env_file=None, failures_enabled=False, notify_min_level="error")  # type: ignore[call-arg]
+    engine = Engine(settings, MemoryKv(), lambda: repo, clock, notify=received.extend)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 10)
+    inject(engine, clock.now(), "database_timeout", ["db-02"], 600)
+    run_minutes(engine, clock, 5)
+    assert received
+    assert all(n.level.label in ("error", "critical") for n in received)
+    opened = [n for n in received if n.reason == "opened"]
+    assert len(opened) == 1
+    assert engine.fleet.ids[opened[0].root] == "db-02"
