@@ -1,0 +1,264 @@
+"""Incidents: open ones the engine tracks, the Repository's history, and injected ones.
+
+Three sources, most current first: the engine's open tracks, the stored records, then the
+incidents operators injected that the engine has not detected (``status: "injected"``; an
+operator started them, so they are known). Incidents the simulator schedules by itself appear
+only once detected: before that nobody could know of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from lib.engine.view import FleetView
+from lib.engine.world import IncidentTrack, World
+from lib.http.reads import Reading
+from lib.http.schemas.alerts import Alert, alert_incidents
+from lib.http.schemas.fields import CommaList, FailureTypeName, Instant, ServerId, Text
+from lib.sim import FAILURE_TYPES
+from lib.sim import Incident as SimIncident
+from lib.store.db import IncidentRecord, IncidentStatus
+
+IncidentState = Literal["injected", "active", "recovering", "recovered", "escalated", "resolved"]
+STATUS_KO = {
+    "injected": "주입됨(탐지 전)",
+    "active": "진행 중",
+    "recovering": "복구 중",
+    "recovered": "복구됨",
+    "escalated": "에스컬레이션됨",
+    "resolved": "해결됨",
+}
+
+
+class IncidentQuery(BaseModel):
+    status: Annotated[list[IncidentState] | None, CommaList] = Field(
+        None, description="Keep these statuses (repeat or comma-separate)."
+    )
+    type: FailureTypeName | None = Field(None, description="Failure type.")
+    server: ServerId | None = Field(None, description="Only incidents touching this server.")
+    from_: Instant | None = Field(None, alias="from", description="Started at or after this.")
+    to: Instant | None = Field(None, description="Started before this.")
+    limit: int = Field(100, ge=1, le=500)
+
+    def stored_statuses(self) -> list[IncidentStatus] | None:
+        """The statuses to ask the store for (it knows no ``injected``)."""
+        if self.status is None or "injected" in self.status:
+            return None
+        return list(self.status)  # type: ignore[arg-type]
+
+
+class TimelineStep(BaseModel):
+    at: datetime
+    bucket: int
+    event: str = Field(examples=["started", "detected", "recovery_started", "closed"])
+    reason: str | None = None
+
+
+class Incident(BaseModel):
+    id: str = Field(examples=["inc-2880-1", "inj-583201-3fa2c1"])
+    type: FailureTypeName
+    severity: Literal["warning", "error", "critical"]
+    status: IncidentState
+    open: bool = Field(description="Still acting or being handled.")
+    injected: bool = Field(description="Started by an operator rather than by the simulation.")
+    servers: list[str] = Field(description="Every server it reached, targets first.")
+    root_server: str | None
+    started_at: datetime
+    started_bucket: int
+    detected_at: datetime | None = None
+    detected_bucket: int | None = None
+    recovery_attempted_at: datetime | None = None
+    recovered_at: datetime | None = None
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    strategy: str | None = Field(None, description="Automatic recovery chosen, if any.")
+    planned_end_at: datetime | None = Field(None, description="Injected: when it stops itself.")
+    timeline: list[TimelineStep]
+    alerts: list[str] = Field(description="Ids of its alerts open now.")
+    description: Text = Field(description="What this failure type does.")
+    summary: Text
+
+
+class IncidentList(BaseModel):
+    bucket: int
+    at: datetime
+    count: int
+    incidents: list[Incident]
+
+
+class IncidentDetail(Incident):
+    open_alerts: list[Alert] = Field(description="Its alerts open now, in full.")
+
+
+def _describe(kind: str) -> Text:
+    failure = FAILURE_TYPES[kind]
+    return Text(en=failure.description_en, ko=failure.description_ko)
+
+
+def _summary(kind: str, root: str | None, n_servers: int, status: str) -> Text:
+    where = root or "?"
+    return Text(
+        en=f"{kind} on {where} ({n_servers} server{'s' if n_servers != 1 else ''}): {status}",
+        ko=f"{where} {kind} 장애 (서버 {n_servers}대): {STATUS_KO[status]}",
+    )
+
+
+class IncidentShaper:
+    """Turns each source's incidents into ``Incident`` models for one reading."""
+
+    def __init__(self, read: Reading) -> None:
+        self.read = read
+        view = read.view
+        self.ids = view.fleet.ids
+        self.injected = {i.id for i in view.world.injected}
+        by_incident: dict[str, list[str]] = {}
+        for alert, incident in alert_incidents(view).items():
+            by_incident.setdefault(incident, []).append(alert)
+        self.alerts = by_incident
+
+    def step(self, bucket: int, event: str, reason: str | None) -> TimelineStep:
+        return TimelineStep(at=self.read.time_of(bucket), bucket=bucket, event=event, reason=reason)
+
+    def tracked(self, t: IncidentTrack) -> Incident:
+        when = self.read.time_of
+        servers = [self.ids[s] for s in t.servers]
+        root = self.ids[t.root]
+        return Incident(
+            id=t.id,
+            type=t.type,
+            severity=FAILURE_TYPES[t.type].severity,  # type: ignore[arg-type]
+            status=t.status,  # type: ignore[arg-type]
+            open=True,
+            injected=t.id in self.injected,
+            servers=servers,
+            root_server=root,
+            started_at=when(t.started_bucket),
+            started_bucket=t.started_bucket,
+            detected_at=when(t.detected_bucket),
+            detected_bucket=t.detected_bucket,
+            recovery_attempted_at=None if t.recovery_bucket is None else when(t.recovery_bucket),
+            recovered_at=None if t.recovered_bucket is None else when(t.recovered_bucket),
+            escalated_at=None if t.escalated_bucket is None else when(t.escalated_bucket),
+            strategy=t.strategy,
+            timeline=[self.step(b, e, r) for b, e, r in t.timeline],
+            alerts=self.alerts.get(t.id, []),
+            description=_describe(t.type),
+            summary=_summary(t.type, root, len(servers), t.status),
+        )
+
+    def stored(self, r: IncidentRecord) -> Incident:
+        bucket_of = self.read.state.buckets.bucket_of
+        detected = None if r.detected_at is None else bucket_of(r.detected_at.timestamp())
+        return Incident(
+            id=r.id,
+            type=r.type,  # type: ignore[arg-type]
+            severity=FAILURE_TYPES[r.type].severity,  # type: ignore[arg-type]
+            status=r.status,
+            open=r.status not in ("recovered", "resolved"),
+            injected=r.id in self.injected,
+            servers=list(r.servers),
+            root_server=r.root_server,
+            started_at=r.started_at,
+            started_bucket=bucket_of(r.started_at.timestamp()),
+            detected_at=r.detected_at,
+            detected_bucket=detected,
+            recovery_attempted_at=r.recovery_attempted_at,
+            recovered_at=r.recovered_at,
+            escalated_at=r.escalated_at,
+            resolved_at=r.resolved_at,
+            resolved_by=r.resolved_by,
+            strategy=r.strategy,
+            timeline=[
+                self.step(bucket_of(s.at.timestamp()), s.event, s.reason) for s in r.timeline
+            ],
+            alerts=self.alerts.get(r.id, []),
+            description=_describe(r.type),
+            summary=_summary(r.type, r.root_server, len(r.servers), r.status),
+        )
+
+    def undetected(self, i: SimIncident) -> Incident:
+        """An injected incident the engine has not detected (or an operator ended first)."""
+        world = self.read.view.world
+        when = self.read.time_of
+        end = i.start_bucket + i.duration_buckets
+        ended_by = world.recovered_at.get(i.id)
+        servers = [self.ids[s] for s in i.targets]
+        steps = [self.step(i.start_bucket, "injected", f"{i.type} injected")]
+        status: IncidentState = "injected"
+        if ended_by is not None:
+            status = "resolved"
+            by = world.resolved_by.get(i.id, "engine")
+            steps.append(self.step(ended_by, "closed", f"resolved by {by}"))
+        return Incident(
+            id=i.id,
+            type=i.type,
+            severity=i.severity,  # type: ignore[arg-type]
+            status=status,
+            open=injected_open(self.read.view.world, i, self.read.bucket),
+            injected=True,
+            servers=servers,
+            root_server=servers[0],
+            started_at=when(i.start_bucket),
+            started_bucket=i.start_bucket,
+            resolved_at=None if ended_by is None else when(ended_by),
+            resolved_by=None if ended_by is None else world.resolved_by.get(i.id, "engine"),
+            planned_end_at=when(end),
+            timeline=steps,
+            alerts=[],
+            description=_describe(i.type),
+            summary=_summary(i.type, servers[0], len(servers), status),
+        )
+
+    def merged(self, records: Iterable[IncidentRecord]) -> list[Incident]:
+        """Tracked, then stored, then undetected injected incidents, each id once."""
+        world = self.read.view.world
+        tracks = world.state.incidents if world.state else ()
+        out = {t.id: self.tracked(t) for t in tracks}
+        for r in records:
+            out.setdefault(r.id, self.stored(r))
+        for i in world.injected:
+            out.setdefault(i.id, self.undetected(i))
+        return list(out.values())
+
+
+def injected_open(world: World, incident: SimIncident, bucket: int) -> bool:
+    """An injected incident nobody ended, still within its planned duration."""
+    end = incident.start_bucket + incident.duration_buckets
+    return incident.id not in world.recovered_at and bucket < end
+
+
+def open_incident_count(view: FleetView) -> int:
+    """Tracked incidents plus the injected ones not detected yet and still acting."""
+    world = view.world
+    tracks = world.state.incidents if world.state else ()
+    tracked = {t.id for t in tracks}
+    undetected = [i for i in world.injected if i.id not in tracked]
+    return len(tracks) + sum(injected_open(world, i, view.bucket) for i in undetected)
+
+
+def undetected_candidates(read: Reading) -> Sequence[SimIncident]:
+    """Injected incidents the engine does not track: the store may still know them."""
+    world = read.view.world
+    tracked = {t.id for t in (world.state.incidents if world.state else ())}
+    return [i for i in world.injected if i.id not in tracked]
+
+
+def matches(incident: Incident, query: IncidentQuery) -> bool:
+    """Whether ``incident`` passes every filter of ``query``."""
+    started = incident.started_at
+    return (
+        (query.status is None or incident.status in query.status)
+        and (query.type is None or incident.type == query.type)
+        and (query.server is None or query.server in incident.servers)
+        and (query.from_ is None or started >= query.from_)
+        and (query.to is None or started < query.to)
+    )
+
+
+def newest_first(incidents: Iterable[Incident], limit: int) -> list[Incident]:
+    return sorted(incidents, key=lambda i: (i.started_at, i.id), reverse=True)[:limit]

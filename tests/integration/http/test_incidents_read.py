@@ -1,0 +1,123 @@
+"""``GET /api/incidents`` and ``/api/incidents/{id}``: tracked, stored and injected incidents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lib.clock import FixedClock
+from lib.engine.view import fleet_view
+from lib.http.app import create_app
+from lib.store.memory_kv import MemoryKv
+from tests.integration.http.conftest import assert_error, https_client, make_settings, state_of
+from tests.integration.http.fleet_world import START, FleetWorld, fleet_world
+
+
+@pytest.fixture(scope="module")
+def world() -> FleetWorld:
+    return fleet_world()
+
+
+@pytest.fixture(scope="module")
+def client(world: FleetWorld) -> TestClient:
+    return world.client()
+
+
+def incidents(client: TestClient, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/api/incidents", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"].startswith("public, s-maxage=")
+    body = response.json()
+    assert body["count"] == len(body["incidents"])
+    return list(body["incidents"])
+
+
+def test_open_past_and_injected_incidents_newest_first(
+    client: TestClient, world: FleetWorld
+) -> None:
+    found = incidents(client)
+    assert [i["id"] for i in found] == [world.injected, world.open, world.closed]
+    injected, still_open, closed = found
+    assert (injected["status"], injected["open"], injected["injected"]) == ("injected", True, True)
+    assert injected["detected_at"] is None
+    assert injected["servers"] == ["db-02"]
+    assert injected["planned_end_at"] > injected["started_at"]
+    assert still_open["status"] in ("active", "recovering", "escalated")
+    assert still_open["open"]
+    assert still_open["root_server"] == "api-03"
+    assert world.acknowledged_alert in still_open["alerts"]
+    events = [step["event"] for step in still_open["timeline"]]
+    assert events[:2] == ["started", "detected"]
+    assert still_open["detected_bucket"] >= still_open["started_bucket"]
+    assert (closed["status"], closed["open"]) == ("resolved", False)
+    assert closed["resolved_by"] == "self"
+    assert closed["timeline"][-1]["event"] == "closed"
+    assert closed["description"]["ko"]
+    assert "web-02" in closed["summary"]["en"]
+
+
+def test_filters(client: TestClient, world: FleetWorld) -> None:
+    assert [i["id"] for i in incidents(client, status="injected")] == [world.injected]
+    assert [i["id"] for i in incidents(client, status="resolved")] == [world.closed]
+    both = incidents(client, status=["injected", "resolved"])
+    assert [i["id"] for i in both] == [world.injected, world.closed]
+    assert [i["id"] for i in incidents(client, type="memory_leak")] == [world.open]
+    assert [i["id"] for i in incidents(client, server="web-02")] == [world.closed]
+    assert [i["id"] for i in incidents(client, limit=1)] == [world.injected]
+    start = START + 15 * 60  # after the closed one began, before the open one
+    assert [i["id"] for i in incidents(client, **{"from": start})] == [world.injected, world.open]
+    assert [i["id"] for i in incidents(client, to=start)] == [world.closed]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "sleeping"}, "query.status.0"),
+        ({"type": "meteor_strike"}, "query.type"),
+        ({"limit": 0}, "query.limit"),
+        ({"from": "soon"}, "query.from"),
+        ({"server": "web-99"}, "server"),
+    ],
+)
+def test_invalid_filters_name_the_field(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
+    error = assert_error(client.get("/api/incidents", params=params), 422, "validation_error")
+    fields = [p["field"] for p in error["details"].get("problems", [])]
+    assert field in fields or error["details"].get("field") == field
+
+
+def test_detail_with_its_open_alerts(client: TestClient, world: FleetWorld) -> None:
+    response = client.get(f"/api/incidents/{world.open}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == world.open
+    [alert] = [a for a in body["open_alerts"] if a["id"] == world.acknowledged_alert]
+    assert alert["acknowledged_by"] == "user:kim"
+    assert alert["value"] is not None
+    stored = client.get(f"/api/incidents/{world.closed}").json()
+    assert (stored["status"], stored["open_alerts"]) == ("resolved", [])
+    injected = client.get(f"/api/incidents/{world.injected}").json()
+    assert injected["status"] == "injected"
+
+
+def test_unknown_incident_is_404(client: TestClient) -> None:
+    error = assert_error(client.get("/api/incidents/inc-1-1"), 404, "not_found")
+    assert error["details"] == {"incident_id": "inc-1-1"}
+
+
+def test_scheduled_incidents_stay_hidden_until_detected(tmp_path: Path) -> None:
+    """The simulator's own incidents act on metrics, but nobody could know of them yet."""
+    app = create_app(make_settings(tmp_path), clock=FixedClock(START), kv=MemoryKv())
+    with https_client(app) as client:
+        fleet = client.get("/api/fleet").json()
+        view = fleet_view(state_of(app).engine, START)
+        assert view.active_incidents  # the seeded schedule has one acting now
+        assert not view.tracked_incidents
+        assert incidents(client) == []
+        assert fleet["summary"]["active_incidents"] == 0
+        for incident in view.active_incidents:
+            assert_error(client.get(f"/api/incidents/{incident.id}"), 404, "not_found")
