@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     cron_secret: SecretStr | None = Field(
         None, description="Secret Vercel Cron sends to /api/tick (Authorization: Bearer)."
     )
+    rate_limit_api_per_minute: int = Field(
+        600, ge=1, le=1_000_000, description="Requests per minute per client, every route."
+    )
+    rate_limit_login_per_minute: int = Field(
+        10, ge=1, le=10_000, description="Login attempts per minute per IP address."
+    )
+    rate_limit_ai_per_minute: int = Field(
+        20, ge=1, le=10_000, description="AI assistant questions per minute per client."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (JSON list); empty: closed."
     )

@@ -16,19 +16,17 @@ from lib.alerts.levels import Level
 # English and Korean names of the metrics the simulator produces; others show as named.
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "cpu_pct": ("CPU usage", "CPU 사용률"),
-    "mem_pct": ("memory usage", "메모리 사용률"),
     "memory_pct": ("memory usage", "메모리 사용률"),
     "disk_pct": ("disk usage", "디스크 사용률"),
-    "response_ms": ("response time", "응답 지연"),
-    "latency_ms": ("latency", "응답 지연"),
-    "error_pct": ("error rate", "오류율"),
-    "error_rate": ("error rate", "오류율"),
     "net_in_mbps": ("inbound traffic", "수신 트래픽"),
     "net_out_mbps": ("outbound traffic", "송신 트래픽"),
-    "network_mbps": ("network traffic", "네트워크 트래픽"),
+    "net_latency_ms": ("network latency", "네트워크 지연"),
+    "packet_loss_pct": ("packet loss", "패킷 손실률"),
+    "response_ms": ("response time", "응답 지연"),
+    "rps": ("request rate", "초당 요청 수"),
+    "error_pct": ("error rate", "오류율"),
+    "load1": ("load average", "부하 평균"),
     "connections": ("connections", "연결 수"),
-    "requests_per_s": ("request rate", "요청 수"),
-    "load": ("load", "부하"),
 }
 
 MAX_LISTED = 5

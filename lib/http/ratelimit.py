@@ -35,6 +35,7 @@ from lib.http.state import AppState, get_state
 
 if TYPE_CHECKING:
     from lib.clock import Clock
+    from lib.config import Settings
     from lib.store.kv import Kv
 
 log = logging.getLogger("openmanager.ratelimit")
@@ -56,6 +57,15 @@ LIMITS: dict[str, Limit] = {
     "login": Limit(10, 60, per="ip"),  # password guessing
     "ai": Limit(20, 60),  # each question costs model time
 }
+"""The defaults; ``limits_from(settings)`` applies the RATE_LIMIT_* settings."""
+
+
+def limits_from(settings: Settings) -> dict[str, Limit]:
+    return {
+        "api": Limit(settings.rate_limit_api_per_minute, 60),
+        "login": Limit(settings.rate_limit_login_per_minute, 60, per="ip"),
+        "ai": Limit(settings.rate_limit_ai_per_minute, 60),
+    }
 
 
 @dataclass(frozen=True)

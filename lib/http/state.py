@@ -67,9 +67,9 @@ class AppState:
     @cached_property
     def limiters(self) -> Limiters:
         # Imported here: lib.http.ratelimit imports this module (for ``get_state``).
-        from lib.http.ratelimit import Limiters
+        from lib.http.ratelimit import Limiters, limits_from
 
-        return Limiters(self.kv, self.clock)
+        return Limiters(self.kv, self.clock, limits_from(self.settings))
 
     @cached_property
     def metrics(self) -> AppMetrics:

@@ -52,7 +52,8 @@ def _probe(ping: Callable[[], None]) -> tuple[bool, float, str | None]:
     return True, timer.elapsed_s() * 1000, None
 
 
-@router.api_route("/health", methods=["GET", "HEAD"], response_model=Health)
+@router.head("/health", include_in_schema=False)
+@router.get("/health", response_model=Health)
 def health(state: Annotated[AppState, Depends(get_state)], response: Response) -> Health:
     now = state.clock.now()
     kv_ok, kv_ms, kv_err = _probe(state.kv.ping)

@@ -33,7 +33,7 @@ def test_a_cascade_reads_naturally_in_both_languages():
 
 
 def test_a_single_server_and_long_lists_are_summarised():
-    en, ko = group_summary("web-01", ["cpu_pct", "mem_pct"], [], Level.WARNING, "opened")
+    en, ko = group_summary("web-01", ["cpu_pct", "memory_pct"], [], Level.WARNING, "opened")
     assert en == "web-01 CPU usage and 1 more metric (warning)"
     assert ko == "web-01 CPU 사용률 외 1건 이상 (경고)"
     others = [f"web-{i:02d}" for i in range(8)]
@@ -48,3 +48,11 @@ def test_unknown_metrics_show_their_own_name():
     assert metric_label("gpu_temp_c") == ("gpu_temp_c", "gpu_temp_c")
     _, ko = group_summary("x-1", ["gpu_temp_c"], ["y-2"], Level.INFO, "resolved")
     assert ko == "해결됨: x-1 gpu_temp_c이(가) y-2에 영향 (정보)"
+
+
+def test_every_fleet_metric_has_an_english_and_a_korean_label() -> None:
+    from lib.alerts import METRIC_LABELS
+    from lib.sim import METRICS
+
+    assert set(METRIC_LABELS) == set(METRICS)
+    assert all(en != ko for en, ko in METRIC_LABELS.values())
