@@ -76,7 +76,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
         {
-            "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+            # ``in`` says where (query, path, body, header); ``field`` names what, plainly.
+            "field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]),
             "in": str(err["loc"][0]) if err["loc"] else "body",
             "message": err["msg"],
         }

@@ -85,10 +85,10 @@ def test_filters(client: TestClient, world: FleetWorld) -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"state": "angry"}, "query.state.0"),
-        ({"level": "warning,fatal"}, "query.level.1"),
-        ({"limit": 501}, "query.limit"),
-        ({"to": "never"}, "query.to"),
+        ({"state": "angry"}, "state.0"),
+        ({"level": "warning,fatal"}, "level.1"),
+        ({"limit": 501}, "limit"),
+        ({"to": "never"}, "to"),
         ({"server": "cache-77"}, "server"),
     ],
 )

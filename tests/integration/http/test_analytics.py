@@ -71,7 +71,7 @@ def test_sla_over_a_week_from_incidents(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"period": "2d"}, "query.period"), ({"target": 1.5}, "query.target")],
+    [({"period": "2d"}, "period"), ({"target": 1.5}, "target")],
 )
 def test_sla_input_is_checked(client: TestClient, params: dict[str, Any], field: str) -> None:
     assert_invalid(client, "sla", params, field)
@@ -107,9 +107,9 @@ def test_correlations_between_servers_on_one_metric(client: TestClient) -> None:
     [
         ({"metrics": "cpu_pct,rps"}, "metrics"),
         ({"server": "db-42"}, "server"),
-        ({"window": "2h"}, "query.window"),
-        ({"max_lag_s": 901}, "query.max_lag_s"),
-        ({"metrics": "cpu"}, "query.metrics.0"),
+        ({"window": "2h"}, "window"),
+        ({"max_lag_s": 901}, "max_lag_s"),
+        ({"metrics": "cpu"}, "metrics.0"),
     ],
 )
 def test_correlation_input_is_checked(
@@ -130,7 +130,7 @@ def test_trends(client: TestClient) -> None:
     day = get(client, "trends", metric="disk_pct", window="24h")
     assert day["step_s"] == 60
     assert len(day["trends"]) == 30
-    assert_invalid(client, "trends", {"metric": "heat"}, "query.metric")
+    assert_invalid(client, "trends", {"metric": "heat"}, "metric")
     assert_invalid(client, "trends", {"server": "web-00"}, "server")
 
 
@@ -165,9 +165,9 @@ def test_time_to_full_of_every_disk(client: TestClient) -> None:
     ("params", "field"),
     [
         ({"metric": "cpu_pct"}, "server"),
-        ({"horizon": 10}, "query.horizon"),
-        ({"level": 1.0}, "query.level"),
-        ({"server": "api-03", "metric": "volume"}, "query.metric"),
+        ({"horizon": 10}, "horizon"),
+        ({"level": 1.0}, "level"),
+        ({"server": "api-03", "metric": "volume"}, "metric"),
     ],
 )
 def test_forecast_input_is_checked(client: TestClient, params: dict[str, Any], field: str) -> None:

@@ -75,10 +75,10 @@ def test_filters(client: TestClient, world: FleetWorld) -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"status": "sleeping"}, "query.status.0"),
-        ({"type": "meteor_strike"}, "query.type"),
-        ({"limit": 0}, "query.limit"),
-        ({"from": "soon"}, "query.from"),
+        ({"status": "sleeping"}, "status.0"),
+        ({"type": "meteor_strike"}, "type"),
+        ({"limit": 0}, "limit"),
+        ({"from": "soon"}, "from"),
         ({"server": "web-99"}, "server"),
     ],
 )
