@@ -5,25 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from lib.errors import StoreError
 from lib.store.kv import Kv
-from lib.store.memory_kv import MemoryKv
-from lib.store.upstash_kv import UpstashKv
-
-
-@pytest.fixture(params=["memory", "upstash"])
-def kv(request: pytest.FixtureRequest) -> Iterator[Kv]:
-    if request.param == "memory":
-        store: Kv = MemoryKv()
-    else:
-        server = request.getfixturevalue("upstash_db")
-        store = UpstashKv(server.url, server.token, timeout_s=2.0)
-    yield store
-    store.close()
 
 
 def test_missing_keys_read_as_nothing(kv: Kv) -> None:

@@ -10,7 +10,6 @@ import pytest
 
 from lib.store.db import AlertRecord, AlertStateChange, RollupRecord
 from lib.store.kv import Kv
-from lib.store.memory_kv import MemoryKv
 from lib.store.outbox import Outbox
 from lib.store.sqlite_repository import SqliteRepository
 from lib.store.supabase_repository import SupabaseRepository
@@ -42,17 +41,6 @@ def rollup(minute: int) -> RollupRecord:
         avg={"cpu_pct": 40.0 + minute},
         max={"cpu_pct": 50.0 + minute},
     )
-
-
-@pytest.fixture(params=["memory", "upstash"])
-def kv(request: pytest.FixtureRequest) -> Iterator[Kv]:
-    if request.param == "memory":
-        store: Kv = MemoryKv()
-    else:
-        server = request.getfixturevalue("upstash_db")
-        store = UpstashKv(server.url, server.token, timeout_s=2.0)
-    yield store
-    store.close()
 
 
 @pytest.fixture
