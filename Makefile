@@ -11,8 +11,8 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 PORT   ?= 3000
 
 # Debian packages the tests start for real (and node for the Vercel CLI).
-TEST_DEBS := redis-server postgresql nodejs npm
-TEST_BINS := redis-server pg_ctl npx
+TEST_DEBS := redis-server postgresql nodejs npm prometheus
+TEST_BINS := redis-server pg_ctl npx prometheus promtool
 
 .PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean
 
@@ -79,7 +79,8 @@ bench: venv system-deps
 	$(PY) -m tests.bench.bench_sim
 	$(PY) -m tests.bench.bench_nab
 	$(PY) -m tests.bench.bench_detect
-	@test ! -f tests/bench/bench_api.py || $(PY) -m tests.bench.bench_api
+	$(PY) -m tests.bench.bench_history
+	$(PY) -m tests.bench.bench_api
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     epoch_s: int = Field(DEFAULT_EPOCH_S, ge=0, description="Unix time of bucket 0 (seconds, UTC).")
     failures_enabled: bool = Field(True, description="Let incidents appear by themselves.")
     failure_rate_per_hour: float = Field(
-        2.0, ge=0.0, le=1000.0, description="Spontaneous incidents per hour across the fleet."
+        2.0, ge=0.0, le=120.0, description="Spontaneous incidents per hour across the fleet."
     )
 
     # Detection, alerts, recovery

@@ -1,26 +1,43 @@
 """Settings an admin may change while the app runs, layered over the environment's.
 
-The overrides live in the KV as one JSON object under ``RUNTIME_KEY`` (written by
-``PUT /api/settings``); ``effective_settings`` merges them over ``Settings``. It is pure, so the
-engine calls it with whatever it read from the KV. An override that is unknown or out of range
-(an older release wrote it, or someone edited the KV by hand) is ignored, field by field: the
-environment's value stands and the engine keeps running.
+The overrides live in the KV as one JSON object, field ``RUNTIME_FIELD`` of the engine's world
+hash ``RUNTIME_KEY`` (written by ``PUT /api/settings``), so the one ``HGETALL`` a function
+makes to learn the world also tells it the settings in force. ``effective_settings`` merges
+them over ``Settings``. It is pure, so the engine calls it with whatever it read from the KV.
+An override that is unknown or out of range (an older release wrote it, or someone edited the
+KV by hand) is ignored, field by field: the environment's value stands and the engine keeps
+running.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from lib.config import AlertLevel, Settings
 
-RUNTIME_KEY = "om:runtime"
+if TYPE_CHECKING:
+    from lib.store.kv import Kv
+
+RUNTIME_KEY = "om:world"
+"""The engine's world hash (``lib.engine.world.WORLD_KEY``; a test keeps the two equal)."""
+RUNTIME_FIELD = "runtime"
+
+
+def read_runtime(kv: Kv) -> str | None:
+    """The stored overrides (JSON), or ``None``."""
+    return kv.hget(RUNTIME_KEY, RUNTIME_FIELD)
+
+
+def write_runtime(kv: Kv, runtime_json: str) -> None:
+    kv.hset(RUNTIME_KEY, {RUNTIME_FIELD: runtime_json})
+
 
 # The same bounds as the fields of ``Settings`` (tests/unit/test_runtime_settings.py checks).
-FailureRatePerHour = Annotated[float, Field(ge=0.0, le=1000.0)]
+FailureRatePerHour = Annotated[float, Field(ge=0.0, le=120.0)]
 RecoverySuccessRate = Annotated[float, Field(ge=0.0, le=1.0)]
 RetentionDays = Annotated[int, Field(ge=1, le=3650)]
 

@@ -8,7 +8,11 @@ import pytest
 
 from lib.config import Settings
 
-pytest_plugins = ["tests.support.postgres_service", "tests.support.redis_service"]
+pytest_plugins = [
+    "tests.support.postgres_service",
+    "tests.support.redis_service",
+    "tests.support.prometheus_service",
+]
 
 # Variables a developer may have exported that would change what a test sees.
 _OURS = {name.upper() for name in Settings.model_fields} | {

@@ -15,12 +15,14 @@ decisions from a hash of the incident id, events serialise deterministically.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,7 +61,7 @@ from lib.engine.world import (
     decode_world,
 )
 from lib.errors import StoreError
-from lib.runtime_settings import RUNTIME_KEY, RuntimeSettings, effective_settings
+from lib.runtime_settings import RUNTIME_FIELD, RuntimeSettings, effective_settings
 from lib.sim import (
     METRICS,
     NO_INCIDENT,
@@ -166,6 +168,7 @@ class Engine:
         self._read_at_bucket: int | None = None
         self.view_cache: object | None = None
         """The last ``lib.engine.view.FleetView`` built by this instance (one per bucket)."""
+        self.view_lock = threading.Lock()
 
     def repo(self) -> Repository:
         """The repository, opened on first use (the Supabase client is slow to import)."""
@@ -203,12 +206,9 @@ class Engine:
         return self._world
 
     def _read(self, bucket: int) -> None:
-        fields, runtime = self._raise_errors(
-            self.kv.pipeline([("HGETALL", WORLD_KEY), ("GET", RUNTIME_KEY)])
-        )
-        pairs = fields if isinstance(fields, list) else []
-        self._world = decode_world(dict(zip(pairs[0::2], pairs[1::2], strict=True)))
-        self._runtime_json = runtime if isinstance(runtime, str) else None
+        fields = self.kv.hgetall(WORLD_KEY)
+        self._world = decode_world(fields)
+        self._runtime_json = fields.get(RUNTIME_FIELD)
         self._read_at_bucket = bucket
 
     @staticmethod
@@ -292,7 +292,7 @@ class Engine:
         self._roll_up(replace(overrides, recovered_at=recovered), gap0, b1, batch)
         state = self._retention(state, current, runtime, batch)
         landed = self.outbox.write_many(self.repo(), batch.writes)
-        self._save(state, batch)
+        self._save(world, state, batch)
         # After the state is saved: a notifier failing must not make the range run again.
         self.notify(notifiable(batch.notifications, runtime.notify_min_level))
         return AdvanceReport(
@@ -533,7 +533,7 @@ class Engine:
         log.info("retention clean-up before %s: %s", cutoff.isoformat(), deleted)
         return replace(state, retention_day=day)
 
-    def _save(self, state: EngineState, batch: _Batch) -> None:
+    def _save(self, world: World, state: EngineState, batch: _Batch) -> None:
         mapping = {ENGINE: state.to_json(), LAST: str(state.last)}
         mapping |= {f"{RECOVERED}{k}": str(v) for k, v in batch.recovered.items()}
         hset: list[str | int | float] = ["HSET", WORLD_KEY]
@@ -548,7 +548,12 @@ class Engine:
             horizon = state.last - self.limits.events_keep_buckets
             commands.append(["ZREMRANGEBYSCORE", EVENTS_KEY, "-inf", horizon])
         self._raise_errors(self.kv.pipeline(commands))
-        self.forget()
+        # What was just written is the world now: no need to read it back.
+        self._world = replace(
+            world,
+            state=state,
+            recovered_at=MappingProxyType({**world.recovered_at, **batch.recovered}),
+        )
 
     # -- reading events --------------------------------------------------------------
 

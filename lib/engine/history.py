@@ -56,6 +56,7 @@ class MetricHistory:
     crit_upper: F64
 
 
+@lru_cache(maxsize=128)
 def metric_history(
     fleet: Fleet,
     overrides: Overrides,
@@ -71,7 +72,8 @@ def metric_history(
     """Metric ``metric`` of server ``server`` over buckets ``[b0, b1)``, ``step`` buckets a point.
 
     Bands are those ``detect(fleet, overrides, b0, b1, adaptive=adaptive)`` reports for the
-    series, computed for this one series only.
+    series, computed for this one series only. Cached: within a bucket every viewer of the
+    same chart asks the same question (treat the arrays as read-only).
     """
     if b1 <= b0 or step < 1:
         raise ValidationError(f"empty range [{b0}, {b1}) or step {step} < 1", field="step")

@@ -111,9 +111,11 @@ def acknowledge_alert(engine: Engine, now: float, alert_id: str, actor: str) -> 
         if int(state.book.state[series]) not in OPEN_STATES:
             raise Conflict(f"alert {alert_id} is not open", alert_id=alert_id)
         book, _ = acknowledge(state.book, series, max(bucket, state.book.bucket))
+        # After the last processed bucket: a stream that delivered events through it must
+        # still see this one.
         event = Event(
             "alert",
-            state.last,
+            state.last + 1,
             {"id": alert_id, "transition": "acknowledged", "by": actor},
         )
         engine.kv.pipeline(

@@ -90,17 +90,26 @@ class FleetView:
 
 
 def fleet_view(engine: Engine, now: float) -> FleetView:
-    """The view for ``now``'s bucket, cached on the engine for the rest of the bucket."""
+    """The view for ``now``'s bucket, cached on the engine for the rest of the bucket.
+
+    One thread computes it while the others arriving in the same bucket wait for it, so a
+    burst of requests at a bucket boundary costs one detection, not one per request.
+    """
     bucket = engine.buckets.bucket_of(now)
-    cached = engine.view_cache
     world = engine.world(now)
+    cached = engine.view_cache
     if isinstance(cached, FleetView) and cached.bucket == bucket and cached.world is world:
         return cached
-    overrides = engine.overrides(now)
-    detection = detect(engine.fleet, overrides, bucket, bucket + 1, scorer=engine.scorer)
-    view = FleetView(bucket, engine.fleet, detection, world, overrides, world.last)
-    engine.view_cache = view
-    return view
+    with engine.view_lock:
+        world = engine.world(now)
+        cached = engine.view_cache
+        if isinstance(cached, FleetView) and cached.bucket == bucket and cached.world is world:
+            return cached
+        overrides = engine.overrides(now)
+        detection = detect(engine.fleet, overrides, bucket, bucket + 1, scorer=engine.scorer)
+        view = FleetView(bucket, engine.fleet, detection, world, overrides, world.last)
+        engine.view_cache = view
+        return view
 
 
 def _open_alerts(fleet: Fleet, book: AlertBook) -> tuple[OpenAlert, ...]:

@@ -11,7 +11,8 @@ it needs to compute any bucket and to show the alerts (Upstash bills per command
 - ``last``: the last processed bucket, duplicated so a cheap ``HGET`` can tell whether there
   is work.
 
-Runtime settings (``om:runtime``) stay a separate key, owned by ``/api/settings``.
+- ``runtime``: the runtime settings (JSON), owned by ``/api/settings``
+  (``lib.runtime_settings``).
 """
 
 from __future__ import annotations

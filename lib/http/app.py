@@ -30,6 +30,7 @@ from lib.http.routes import (
     tokens,
 )
 from lib.http.routes import settings as settings_routes
+from lib.http.schemas.errors import error_responses
 from lib.http.state import AppState
 from lib.store.factory import open_kv
 
@@ -82,12 +83,16 @@ def create_app(
     app.state.om = state
     install_error_handlers(app)
     install_cors(app, settings.cors_origins)
-    app.include_router(health.router, prefix="/api")
+    # Any route may answer these: a malformed Authorization header (401), a body that is
+    # not JSON (400) or not valid (422), the rate limit (429), a store that is down (503).
+    everywhere = error_responses(400, 401, 422, 429, 503)
+    app.include_router(health.router, prefix="/api", responses=everywhere)
+    accounts = everywhere | error_responses(403, 404, 409)
     for module in (docs, auth, tokens, audit, settings_routes):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", responses=accounts)
     # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
     for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
-        app.include_router(module.router, prefix="/api")
+        app.include_router(module.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

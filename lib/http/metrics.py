@@ -17,6 +17,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from lib.errors import StoreError
+from lib.http.prometheus import FleetCollector
 
 if TYPE_CHECKING:
     from lib.http.state import AppState
@@ -56,6 +57,9 @@ class AppMetrics:
         )
         self.pushes_sent = Counter("om_push_sent", "Web Push messages delivered.", registry=r)
         self.pushes_failed = Counter("om_push_failed", "Web Push messages that failed.", registry=r)
+        # The fleet first: its scrape reads the view (and the KV when stale) before the store
+        # counters are read, so those count the scrape's own commands.
+        r.register(FleetCollector(state))
         r.register(StoreCollector(state))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:

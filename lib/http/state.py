@@ -80,9 +80,10 @@ class AppState:
         return self.__dict__.get("repo")
 
     def close(self) -> None:
-        self.kv.close()
-        if "repo" in self.__dict__:
-            self.repo.close()
+        """Release the repository; it reopens on next use (an app may see several lifespans)."""
+        repo = self.__dict__.pop("repo", None)
+        if repo is not None and self.injected_repo is None:
+            repo.close()
 
 
 def get_state(request: Request) -> AppState:

@@ -83,3 +83,10 @@ def test_any_stored_object_gives_valid_settings(raw: dict[str, object]) -> None:
     assert set(overrides) <= RUNTIME_FIELDS & set(raw)
     for name, value in effective.model_dump().items():
         assert value == overrides.get(name, getattr(ENV, name))
+
+
+def test_runtime_settings_live_in_the_engine_world_hash() -> None:
+    from lib.engine.world import WORLD_KEY
+    from lib.runtime_settings import RUNTIME_KEY
+
+    assert RUNTIME_KEY == WORLD_KEY

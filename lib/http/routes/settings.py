@@ -15,12 +15,13 @@ from lib.http.audit import Audit
 from lib.http.auth import Principal, require
 from lib.http.state import AppState, get_state
 from lib.runtime_settings import (
-    RUNTIME_KEY,
     RuntimeSettings,
     RuntimeSettingsPatch,
     apply_patch,
     effective_settings,
+    read_runtime,
     valid_overrides,
+    write_runtime,
 )
 
 router = APIRouter(tags=["settings"])
@@ -44,7 +45,7 @@ def _view(state: AppState, runtime_json: str | None) -> SettingsView:
 @router.get("/settings")
 def get_settings(state: State, admin: Admin, response: Response) -> SettingsView:
     response.headers["Cache-Control"] = "no-store"
-    return _view(state, state.kv.get(RUNTIME_KEY))
+    return _view(state, read_runtime(state.kv))
 
 
 @router.put("/settings")
@@ -52,8 +53,9 @@ def put_settings(
     body: RuntimeSettingsPatch, state: State, admin: Admin, audit: Audit, response: Response
 ) -> SettingsView:
     """Override fields (a value) or drop overrides (``null``); absent fields stay as they are."""
-    stored = json.dumps(apply_patch(state.kv.get(RUNTIME_KEY), body), sort_keys=True)
-    state.kv.set(RUNTIME_KEY, stored)
-    audit.record("settings.update", target=RUNTIME_KEY, details=body.model_dump(exclude_unset=True))
+    stored = json.dumps(apply_patch(read_runtime(state.kv), body), sort_keys=True)
+    write_runtime(state.kv, stored)
+    state.engine.forget()
+    audit.record("settings.update", target="settings", details=body.model_dump(exclude_unset=True))
     response.headers["Cache-Control"] = "no-store"
     return _view(state, stored)

@@ -22,6 +22,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The body is not JSON.",
     401: "No credentials, or credentials that do not check out.",
     403: "Authenticated, but the role does not allow this.",
     404: "The server, incident or alert does not exist.",

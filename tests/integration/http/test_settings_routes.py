@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lib.http.app import create_app
-from lib.runtime_settings import RUNTIME_KEY, effective_settings
+from lib.runtime_settings import effective_settings, read_runtime
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import (
     ADMIN,
@@ -56,7 +56,7 @@ def test_put_overrides_some_fields_and_leaves_the_rest(app: FastAPI, client: Tes
         "overridden": ["failure_rate_per_hour", "notify_min_level"],
     }
     client.put("/api/settings", json={"auto_recovery": False}, headers=ADMIN)
-    stored = state_of(app).kv.get(RUNTIME_KEY)
+    stored = read_runtime(state_of(app).kv)
     assert json.loads(stored or "") == {
         "auto_recovery": False,
         "failure_rate_per_hour": 12.5,
@@ -85,7 +85,7 @@ def test_invalid_values_name_the_field_and_change_nothing(app: FastAPI, client: 
             client.put("/api/settings", json=body, headers=ADMIN), 422, "validation_error"
         )
         assert [p["field"] for p in error["details"]["problems"]] == [field]
-    assert state_of(app).kv.get(RUNTIME_KEY) is None
+    assert read_runtime(state_of(app).kv) is None
 
 
 def test_settings_are_for_admins(client: TestClient) -> None:
@@ -102,5 +102,5 @@ def test_changes_are_audited(app: FastAPI, client: TestClient) -> None:
     (entry,) = [
         e for e in state_of(app).repo.list_audit_entries(limit=10) if e.action == "settings.update"
     ]
-    assert (entry.actor, entry.target) == ("admin-token", RUNTIME_KEY)
+    assert (entry.actor, entry.target) == ("admin-token", "settings")
     assert entry.details == {"failures_enabled": False}

@@ -1,0 +1,364 @@
+"""Benchmark of the HTTP API: latency under load, cold import, and what viewers cost.
+
+Run it with::
+
+    .venv/bin/python -m tests.bench.bench_api [--seconds 30] [--clients 50]
+
+Three tables, each with its baseline measured in the same run:
+
+1. Latency. The app (embedded defaults: in-process KV, SQLite) is served by uvicorn in a
+   subprocess with its rate limits lifted; ``--clients`` httpx clients hit one route at a
+   time for ``--seconds`` each, in closed loops. p50/p95/p99 and requests/s per route, beside
+   ``/api/health`` as the floor of the stack. Target: ``/api/fleet`` p95 <= 25 ms.
+2. Cold import of ``api.index`` (the Vercel entrypoint, ``create_app()`` included) in fresh
+   interpreters, median of several, beside importing the runtime dependencies eagerly
+   (upstash_redis, supabase, pydantic, numpy, httpx, pywebpush, fastapi). Target: <= 300 ms.
+3. Cost. One and ten viewers poll the dashboard's routes once a bucket for ten fleet-minutes
+   on an accelerated clock, through a CDN emulation that keeps each response for its
+   ``s-maxage``; the app reaches a real redis-server through the Upstash REST server of
+   ``tests/support``, which counts the commands it receives. Requests that reach the app are
+   function invocations.
+
+Asserted, as ratios and budgets only: KV commands do not grow with viewers, and one viewer
+costs at most ``KV_BUDGET_PER_MIN`` commands a minute. Times are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import numpy as np
+
+from lib.clock import FixedClock, MonotonicTimer, SystemClock, pause
+from lib.config import DEFAULT_EPOCH_S, Settings
+from lib.http.app import create_app
+from tests.support.ports import free_port
+from tests.support.redis_service import RedisServer, find_redis_server
+from tests.support.upstash_server import UpstashServer
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+COMMAND = ".venv/bin/python -m tests.bench.bench_api"
+ROOT = Path(__file__).resolve().parents[2]
+KV_BUDGET_PER_MIN = 10
+FLEET_MINUTES = 10
+POLLED = ("/api/fleet", "/api/alerts", "/api/incidents")
+"""What a dashboard asks for once a bucket."""
+IMPORT_RUNS = 7
+EAGER_DEPS = ("upstash_redis", "supabase", "pydantic", "numpy", "httpx", "pywebpush", "fastapi")
+START = DEFAULT_EPOCH_S + 20 * 86_400 + 10 * 3600  # a weekday morning, on a bucket boundary
+OUR_VARIABLES = {name.upper() for name in Settings.model_fields} | {
+    "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "KV_REST_API_URL", "KV_REST_API_TOKEN",
+}  # fmt: skip
+
+
+def scrubbed_env() -> dict[str, str]:
+    """The environment without our settings: the embedded defaults apply."""
+    return {k: v for k, v in os.environ.items() if k.upper() not in OUR_VARIABLES}
+
+
+# -- 1. latency under load -----------------------------------------------------------------
+
+
+@dataclass
+class Latency:
+    route: str
+    seconds: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+    def ms(self, q: float) -> float:
+        return float(np.percentile(self.seconds, q)) * 1e3
+
+    @property
+    def per_second(self) -> float:
+        return len(self.seconds) / self.elapsed_s
+
+
+def serve(port: int, data: Path) -> None:
+    """The server subprocess: the app on the embedded defaults, served by uvicorn."""
+    import uvicorn
+
+    # One client address at hundreds of requests a second: the rate limit must not answer.
+    settings = Settings(
+        _env_file=None, sqlite_path=str(data / "om.db"), rate_limit_api_per_minute=1_000_000
+    )
+    app = create_app(settings)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def load(base: str, route: str, path: Callable[[], str], clients: int, s: float) -> Latency:
+    """``clients`` closed loops on ``path()`` for ``s`` seconds."""
+    result = Latency(route)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        for _ in range(3):  # warm: the first request of an instance imports and computes more
+            await client.get(path())
+        timer = MonotonicTimer()
+
+        async def loop() -> None:
+            while timer.elapsed_s() < s:
+                started = MonotonicTimer()
+                response = await client.get(path())
+                result.seconds.append(started.elapsed_s())
+                result.errors += response.status_code != 200
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+        result.elapsed_s = timer.elapsed_s()
+    return result
+
+
+def wait_until_up(base: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    timer = MonotonicTimer()
+    while timer.elapsed_s() < timeout_s and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pause(0.1)
+    raise RuntimeError(f"the app did not come up at {base}")
+
+
+def measure_latency(seconds: float, clients: int) -> list[Latency]:
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="openmanager-bench-"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.bench_api", "serve", str(port), str(data)],
+        cwd=ROOT,
+        env=scrubbed_env(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    wall = SystemClock()
+    routes: dict[str, Callable[[], str]] = {
+        "/api/health (floor)": lambda: "/api/health",
+        "/api/fleet": lambda: "/api/fleet",
+        "/api/servers/web-01/history 24 h": lambda: (
+            f"/api/servers/web-01/history?metric=cpu_pct&from={wall.now() - 86_400:.0f}"
+        ),
+        "/api/metrics": lambda: "/api/metrics",
+    }
+    try:
+        wait_until_up(base, server)
+        return [asyncio.run(load(base, r, p, clients, seconds)) for r, p in routes.items()]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+# -- 2. cold import ------------------------------------------------------------------------
+
+
+def import_seconds(modules: tuple[str, ...]) -> float:
+    """Seconds a fresh interpreter spends importing ``modules`` (its own start-up excluded)."""
+    code = (
+        "import time; t = time.perf_counter()\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=scrubbed_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure_imports(runs: int) -> tuple[float, float]:
+    """Medians for ``api.index`` and for the eager dependencies, runs interleaved."""
+    index, eager = [], []
+    for _ in range(runs):
+        index.append(import_seconds(("api.index",)))
+        eager.append(import_seconds(EAGER_DEPS))
+    return statistics.median(index), statistics.median(eager)
+
+
+# -- 3. cost of viewers --------------------------------------------------------------------
+
+
+@dataclass
+class Cdn:
+    """A shared cache in front of the app: keeps a response for its ``s-maxage``."""
+
+    client: TestClient
+    clock: FixedClock
+    entries: dict[str, tuple[float, int]] = field(default_factory=dict)
+    invocations: int = 0
+    hits: int = 0
+
+    def get(self, url: str) -> int:
+        now = self.clock.now()
+        cached = self.entries.get(url)
+        if cached is not None and cached[0] > now:
+            self.hits += 1
+            return cached[1]
+        self.invocations += 1
+        response = self.client.get(url)
+        keep_s = shared_max_age(response.headers.get("cache-control", ""))
+        if keep_s is not None:
+            self.entries[url] = (now + keep_s, response.status_code)
+        return response.status_code
+
+
+def shared_max_age(cache_control: str) -> int | None:
+    """Seconds a shared cache may keep a response, or ``None`` when it may not keep it."""
+    directives = [d.strip() for d in cache_control.split(",")]
+    if "public" not in directives:
+        return None
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name == "s-maxage" and value.isdigit():
+            return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Cost:
+    viewers: int
+    requests: int
+    invocations: int
+    commands: int
+    round_trips: int
+    by_command: dict[str, int]
+
+
+def per_minute(count: int) -> float:
+    return count / FLEET_MINUTES
+
+
+def measure_cost(viewers: int, redis: RedisServer, upstash: UpstashServer, data: Path) -> Cost:
+    """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket."""
+    redis.reset()
+    redis.admin.config_resetstat()
+    upstash.reset()
+    clock = FixedClock(START)
+    settings = Settings(
+        _env_file=None,
+        upstash_redis_rest_url=upstash.url,
+        upstash_redis_rest_token=upstash.token,
+        sqlite_path=str(data / f"cost-{viewers}.db"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # starlette's, about httpx
+        from fastapi.testclient import TestClient
+    app = create_app(settings, clock=clock)
+    cdn = Cdn(TestClient(app, base_url="https://bench"), clock)
+    bucket_s = settings.bucket_seconds
+    requests = 0
+    for bucket in range(FLEET_MINUTES * 60 // bucket_s):
+        for viewer in range(viewers):
+            clock.t = START + (bucket + (viewer + 0.5) / viewers) * bucket_s
+            for url in POLLED:
+                status = cdn.get(url)
+                if status != 200:
+                    raise AssertionError(f"{url}: {status}")
+                requests += 1
+    stats = upstash.stats
+    return Cost(
+        viewers, requests, cdn.invocations, stats.commands, stats.requests, by_command(redis)
+    )
+
+
+def by_command(redis: RedisServer) -> dict[str, int]:
+    """Calls per command name since the last reset, as Redis counts them (a script's own
+    calls included)."""
+    stats = redis.admin.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+    calls.pop("config|resetstat", None)
+    return dict(sorted(calls.items(), key=lambda kv: -kv[1]))
+
+
+def measure_costs() -> list[Cost]:
+    root = Path(tempfile.mkdtemp(prefix="openmanager-bench-"))
+    redis = RedisServer(find_redis_server(), root, free_port())
+    redis.start()
+    try:
+        with UpstashServer(redis.url) as upstash:
+            return [measure_cost(n, redis, upstash, root) for n in (1, 10)]
+    finally:
+        redis.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="load per route")
+    parser.add_argument("--clients", type=int, default=50)
+    args = parser.parse_args(argv)
+    print(f"command: {COMMAND} --seconds {args.seconds:g} --clients {args.clients}")
+    print(f"commit {_commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
+
+    print(f"\n1. latency, {args.clients} concurrent clients, {args.seconds:g} s per route")
+    print(f"{'route':<36}{'p50':>9}{'p95':>9}{'p99':>9}{'req/s':>9}{'errors':>8}{'p95/floor':>11}")
+    results = measure_latency(args.seconds, args.clients)
+    floor = results[0].ms(95)
+    for r in results:
+        print(
+            f"{r.route:<36}{r.ms(50):>6.1f} ms{r.ms(95):>6.1f} ms{r.ms(99):>6.1f} ms"
+            f"{r.per_second:>9.0f}{r.errors:>8}{r.ms(95) / floor:>10.1f}×"
+        )
+    print("target: /api/fleet p95 <= 25 ms")
+
+    print(f"\n2. cold import in a fresh interpreter, median of {IMPORT_RUNS}")
+    index, eager = measure_imports(IMPORT_RUNS)
+    print(f"{'import api.index (create_app included)':<44}{index * 1e3:>8.0f} ms")
+    print(f"{'import ' + ', '.join(EAGER_DEPS):<44}{eager * 1e3:>8.0f} ms")
+    print(f"{'ratio':<44}{index / eager:>9.2f}   target: api.index <= 300 ms")
+
+    print(f"\n3. cost, {FLEET_MINUTES} fleet-minutes polling {', '.join(POLLED)} once a bucket")
+    print(f"{'viewers':>7}{'requests':>10}{'invocations/min':>17}{'kv commands/min':>17}"
+          f"{'kv round trips/min':>20}")  # fmt: skip
+    costs = measure_costs()
+    for c in costs:
+        print(
+            f"{c.viewers:>7}{c.requests:>10}{per_minute(c.invocations):>17.1f}"
+            f"{per_minute(c.commands):>17.1f}{per_minute(c.round_trips):>20.1f}"
+        )
+    one, ten = costs
+    growth = ten.commands / one.commands
+    calls = ", ".join(f"{name} {per_minute(n):.1f}" for name, n in one.by_command.items())
+    print(f"one viewer, per minute as Redis counts them: {calls}")
+    print(f"ten viewers / one: commands ×{growth:.2f}, invocations ×", end="")
+    print(f"{ten.invocations / one.invocations:.2f}; budget {KV_BUDGET_PER_MIN} commands/min")
+
+    assert math.isclose(growth, 1.0, abs_tol=0.05), f"commands grow with viewers: ×{growth:.2f}"
+    assert per_minute(one.commands) <= KV_BUDGET_PER_MIN, "one viewer is over the budget"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(int(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        main()
