@@ -14,6 +14,7 @@ nothing but the order of a few sums: bands agree with ``detect`` to rounding (ab
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,7 +57,9 @@ class MetricHistory:
     crit_upper: F64
 
 
-@lru_cache(maxsize=128)
+_computing = threading.Lock()
+
+
 def metric_history(
     fleet: Fleet,
     overrides: Overrides,
@@ -72,9 +75,29 @@ def metric_history(
     """Metric ``metric`` of server ``server`` over buckets ``[b0, b1)``, ``step`` buckets a point.
 
     Bands are those ``detect(fleet, overrides, b0, b1, adaptive=adaptive)`` reports for the
-    series, computed for this one series only. Cached: within a bucket every viewer of the
-    same chart asks the same question (treat the arrays as read-only).
+    series, computed for this one series only. Cached, and computed by one thread at a time:
+    within a bucket every viewer of a chart asks the same question, and fifty of them arriving
+    together must cost one computation, not fifty (treat the arrays as read-only).
     """
+    with _computing:
+        return _metric_history(
+            fleet, overrides, server, metric, b0, b1, step, adaptive=adaptive, params=params
+        )
+
+
+@lru_cache(maxsize=128)
+def _metric_history(
+    fleet: Fleet,
+    overrides: Overrides,
+    server: int,
+    metric: int,
+    b0: int,
+    b1: int,
+    step: int,
+    *,
+    adaptive: bool = True,
+    params: Params = DEFAULT_PARAMS,
+) -> MetricHistory:
     if b1 <= b0 or step < 1:
         raise ValidationError(f"empty range [{b0}, {b1}) or step {step} < 1", field="step")
     if adaptive:

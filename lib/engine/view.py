@@ -6,7 +6,8 @@ anchored window once per bucket and every reader of that bucket shares the resul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -47,6 +48,16 @@ class FleetView:
     world: World
     overrides: Overrides
     processed_through: int | None
+    answers: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """Serialised answers derived from this view (e.g. a fleet page), shared by every reader
+    of the bucket: the view is immutable, so they are too."""
+
+    def answer(self, key: str, build: Callable[[], bytes]) -> bytes:
+        """``build()`` once per view and ``key``; later readers get the same bytes."""
+        found = self.answers.get(key)
+        if found is None:
+            found = self.answers.setdefault(key, build())
+        return found
 
     @property
     def values(self) -> npt.NDArray[np.float32]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from lib.http.reads import Read
 from lib.http.schemas.errors import error_responses
@@ -13,7 +13,12 @@ from lib.http.schemas.fleet import FleetPage, FleetQuery, fleet_page
 router = APIRouter(tags=["fleet"])
 
 
-@router.get("/fleet", responses=error_responses(401, 403, 422, 429, 503))
-def get_fleet(read: Read, query: Annotated[FleetQuery, Query()]) -> FleetPage:
+@router.get("/fleet", response_model=FleetPage, responses=error_responses(401, 403, 422, 429, 503))
+def get_fleet(read: Read, query: Annotated[FleetQuery, Query()], response: Response) -> Response:
     """Current metrics, status and health of each server, and the fleet's summary."""
-    return fleet_page(read, query)
+    # Every viewer of a bucket asks the same few pages: shape and serialise each once.
+    body = read.view.answer(
+        f"fleet?{query.model_dump_json()}",
+        lambda: fleet_page(read, query).model_dump_json().encode(),
+    )
+    return Response(body, media_type="application/json", headers=dict(response.headers))
