@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         "warning", description="Lowest alert level that is notified (info|warning|error|critical)."
     )
     retention_days: int = Field(30, ge=1, le=3650, description="Days of history kept in the DB.")
+    advance_batch_buckets: int = Field(
+        20,
+        ge=1,
+        le=1200,
+        description="Buckets that must wait before a read advances the engine: "
+        "lower is fresher alerts, higher is fewer KV commands.",
+    )
 
     # Stores
     upstash_redis_rest_url: str | None = Field(

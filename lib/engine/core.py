@@ -153,7 +153,7 @@ class Engine:
         self._repo = repo
         self.clock = clock
         self.outbox = outbox or Outbox(kv)
-        self.limits = limits or EngineLimits()
+        self.limits = limits or EngineLimits(batch_buckets=settings.advance_batch_buckets)
         self.scorer = scorer or (ADAPTIVE if settings.adaptive_thresholds else static_scorer)
         """The detector; benchmarks pass baselines here to compare them through one pipeline."""
         self.notify = notify or _no_notifier
