@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import numpy as np
 import numpy.typing as npt
@@ -57,9 +58,20 @@ class MetricHistory:
     crit_upper: F64
 
 
-_computing = threading.Lock()
+def _one_at_a_time[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` run by one thread at a time: with a cache behind it, a crowd costs one call."""
+    lock = threading.Lock()
+
+    @wraps(fn)
+    def serialised(*args: P.args, **kwargs: P.kwargs) -> R:
+        with lock:
+            return fn(*args, **kwargs)
+
+    return serialised
 
 
+@_one_at_a_time
+@lru_cache(maxsize=128)
 def metric_history(
     fleet: Fleet,
     overrides: Overrides,
@@ -79,25 +91,6 @@ def metric_history(
     within a bucket every viewer of a chart asks the same question, and fifty of them arriving
     together must cost one computation, not fifty (treat the arrays as read-only).
     """
-    with _computing:
-        return _metric_history(
-            fleet, overrides, server, metric, b0, b1, step, adaptive=adaptive, params=params
-        )
-
-
-@lru_cache(maxsize=128)
-def _metric_history(
-    fleet: Fleet,
-    overrides: Overrides,
-    server: int,
-    metric: int,
-    b0: int,
-    b1: int,
-    step: int,
-    *,
-    adaptive: bool = True,
-    params: Params = DEFAULT_PARAMS,
-) -> MetricHistory:
     if b1 <= b0 or step < 1:
         raise ValidationError(f"empty range [{b0}, {b1}) or step {step} < 1", field="step")
     if adaptive:
