@@ -12,6 +12,7 @@ be reached, plain ``StoreError`` when it rejects a command.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -119,3 +120,26 @@ class Kv(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class CommandCounter:
+    """What an adapter has sent: commands (Upstash bills each) and round trips. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._count_lock = threading.Lock()
+        self._commands_sent = 0
+        self._round_trips = 0
+
+    @property
+    def commands_sent(self) -> int:
+        return self._commands_sent
+
+    @property
+    def round_trips(self) -> int:
+        return self._round_trips
+
+    def _count(self, commands: int = 1) -> None:
+        """One round trip carrying ``commands`` commands."""
+        with self._count_lock:
+            self._commands_sent += commands
+            self._round_trips += 1

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from lib.clock import monotonic
 from lib.errors import StoreError
-from lib.store.kv import Command, Reply
+from lib.store.kv import Command, CommandCounter, Reply
 
 _WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 _NOT_INT = "ERR value is not an integer or out of range"
@@ -21,33 +21,20 @@ _NOT_INT = "ERR value is not an integer or out of range"
 _Value = str | dict[str, str] | list[str] | dict[str, float]
 
 
-class MemoryKv:
+class MemoryKv(CommandCounter):
     """A dictionary behind a lock, answering like Redis."""
 
     backend = "memory"
 
     def __init__(self, now_s: Callable[[], float] = monotonic) -> None:
+        super().__init__()
         self._now_s = now_s
         self._lock = threading.RLock()
         self._data: dict[str, _Value] = {}
         self._kinds: dict[str, type] = {}
         self._expires_at: dict[str, float] = {}
-        self._commands_sent = 0
-        self._round_trips = 0
-
-    @property
-    def commands_sent(self) -> int:
-        return self._commands_sent
-
-    @property
-    def round_trips(self) -> int:
-        return self._round_trips
 
     # -- bookkeeping -------------------------------------------------------------------
-
-    def _count(self, commands: int = 1) -> None:
-        self._commands_sent += commands
-        self._round_trips += 1
 
     def _alive(self, key: str) -> bool:
         deadline = self._expires_at.get(key)

@@ -12,7 +12,6 @@ Two things the client does not do for us, and why this adapter does them:
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -22,7 +21,7 @@ from upstash_redis.errors import UpstashError
 from upstash_redis.http import format_response
 
 from lib.errors import StoreError, StoreTimeout, StoreUnavailable
-from lib.store.kv import Command, Reply
+from lib.store.kv import Command, CommandCounter, Reply
 
 T = TypeVar("T")
 
@@ -36,12 +35,13 @@ _DELETE_IF_EQUALS = (
 )
 
 
-class UpstashKv:
+class UpstashKv(CommandCounter):
     """Upstash Redis (REST). ``timeout_s`` bounds every round trip."""
 
     backend = "upstash"
 
     def __init__(self, url: str, token: str, *, timeout_s: float) -> None:
+        super().__init__()
         self._url = url.rstrip("/")
         # Retries are ours to decide (the engine is idempotent and runs again on the next
         # request); the client's default waits 3 s between attempts, too long for a function.
@@ -54,22 +54,9 @@ class UpstashKv:
         )
         self._http: httpx.Client = self.redis._http._client
         self._http.timeout = httpx.Timeout(timeout_s)
-        self._counter_lock = threading.Lock()
-        self._commands_sent = 0
-        self._round_trips = 0
-
-    @property
-    def commands_sent(self) -> int:
-        return self._commands_sent
-
-    @property
-    def round_trips(self) -> int:
-        return self._round_trips
 
     def _call(self, commands: int, send: Callable[[], T]) -> T:
-        with self._counter_lock:
-            self._commands_sent += commands
-            self._round_trips += 1
+        self._count(commands)
         try:
             return send()
         except UpstashError as exc:
