@@ -125,3 +125,9 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert isinstance(body["error"]["message"], str)
     assert body["error"]["message"]
     return dict(body["error"])
+
+
+def named_fields(error: dict[str, Any]) -> set[str]:
+    """The fields an error names: each validation problem's, or the one a domain error gives."""
+    details = error["details"]
+    return {p["field"] for p in details.get("problems", [])} | {details.get("field")} - {None}

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lib.sim import METRICS
-from tests.integration.http.conftest import assert_error
+from tests.integration.http.conftest import assert_error, named_fields
 from tests.integration.http.fleet_world import FleetWorld, fleet_world
 
 
@@ -33,8 +33,7 @@ def get(client: TestClient, route: str, **params: Any) -> dict[str, Any]:
 def assert_invalid(client: TestClient, route: str, params: dict[str, Any], field: str) -> None:
     response = client.get(f"/api/analytics/{route}", params=params)
     error = assert_error(response, 422, "validation_error")
-    fields = [p["field"] for p in error["details"].get("problems", [])]
-    assert field in fields or error["details"].get("field") == field
+    assert field in named_fields(error)
 
 
 def test_sla_over_the_last_hour_from_statuses(client: TestClient) -> None:
