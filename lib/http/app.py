@@ -23,6 +23,7 @@ from lib.http.routes import (
     fleet,
     health,
     incidents,
+    mcp,
     metrics,
     operations,
     servers,
@@ -93,6 +94,8 @@ def create_app(
     # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
     for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
         app.include_router(module.router, prefix="/api", responses=everywhere)
+    # The same reads and actions as MCP tools, for operators' own AI clients.
+    app.include_router(mcp.router, prefix="/api")
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

@@ -81,7 +81,7 @@ def test_the_read_path_does_not_import_heavy_clients() -> None:
     ).stderr
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.splitlines()}
     assert "fastapi" in imported
-    assert not imported & {"supabase", "postgrest", "pywebpush", "upstash_redis"}
+    assert not imported & {"supabase", "postgrest", "pywebpush", "upstash_redis", "mcp"}
 
 
 def test_uptime_pingers_may_use_head(tmp_path: Path) -> None:
