@@ -157,7 +157,8 @@ class Draft:
     def metric(self, metric: str, value: float, server: str | None = None) -> str:
         """Record a metric figure and return it formatted as the text shows it."""
         digits = DIGITS.get(metric, 1)
-        shown = round(value, digits)
+        # Python's rounding of the float, as the fleet API's numbers round (not numpy's).
+        shown = round(float(value), digits)
         self.figures.append(Figure(metric, shown, UNITS.get(metric, ""), server))
         if server is not None:
             self.name(server)
@@ -167,7 +168,7 @@ class Draft:
         self, name: str, value: float, unit: str, digits: int = 0, server: str | None = None
     ) -> str:
         """Record any other figure (a count, a score, hours) and return it as shown."""
-        shown = round(value, digits) if digits else round(value)
+        shown = round(float(value), digits) if digits else round(float(value))
         self.figures.append(Figure(name, float(shown), unit, server))
         if server is not None:
             self.name(server)

@@ -147,11 +147,13 @@ _ORDINAL_KO = re.compile(
 _NUMBER_BEON = re.compile(r"(\d+)\s*번(?!\s*째)")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _UNIT = r"\s*(?:%|퍼센트|percent|pct|ms|밀리초|mbps)?"
-_ABOVE = r"넘는|넘은|넘게|넘어|이상|초과|높은|over|above|more than|greater than|exceeding|>=?"
-_BELOW = r"미만|이하|아래|낮은|under|below|less than|<=?"
+_ABOVE = r"넘는|넘은|넘게|넘어|이상|초과|over|above|more than|greater than|exceeding|>=?"
+_BELOW = r"미만|이하|아래|under|below|less than|<=?"
 _COND_AFTER = re.compile(rf"{_NUMBER}{_UNIT}\s*(?:가|이|을|를|보다)?\s*({_ABOVE}|{_BELOW})")
 _COND_BEFORE = re.compile(rf"({_ABOVE}|{_BELOW})\s*{_NUMBER}{_UNIT}")
-_TOP_N = re.compile(r"(?:top|상위|하위)\s*(\d+)|(\d+)\s*(?:개|대|곳|servers?|busiest|hosts?)")
+_TOP_N = re.compile(
+    r"(?:top|상위|하위)\s*(\d+)|(\d+)\s*(?:[a-z]+\s+)?(?:개|대|곳|servers?|busiest|hosts?)"
+)
 _WORD_NUMBERS_EN = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 _WORD_N = re.compile(r"(?:top|the)\s+(two|three|four|five|ten)\b")
 _KO_COUNT = {"두": 2, "세": 3, "네": 4, "다섯": 5, "열": 10}
@@ -275,6 +277,7 @@ def parse(question: str, previous: Query | None = None, lang: Lang | None = None
     servers = tuple(dict.fromkeys(s for _, s in refs))
     roles = tuple(dict.fromkeys(r for _, r in find_all(rest, ROLE_WORDS)))
     regions = tuple(dict.fromkeys(r for _, r in find_all(rest, REGION_WORDS)))
+    unscoped = rest
     rest = blank(blank(rest, ROLE_WORDS), REGION_WORDS)
     metrics = tuple(dict.fromkeys(m for _, m in find_all(rest, METRIC_WORDS)))
     condition, rest = _condition(rest, list(metrics))
@@ -289,12 +292,13 @@ def parse(question: str, previous: Query | None = None, lang: Lang | None = None
         regions=regions,
         status=statuses[0][1] if statuses else None,
         condition=condition,
-        n=_top_n(rest),
+        n=_top_n(unscoped),
         lowest=has_any(rest, LOWEST_WORDS),
         aggregate=aggregate,
         time=time,
     )
-    intent, named = _intent(rest, q)
+    # Asking for a secret is refused whatever else it names ("api key" names a role).
+    intent, named = ("refuse", True) if has_any(text, INTENT_WORDS["refuse"]) else _intent(rest, q)
     q = replace(q, intent=intent)
     if previous is not None and _continues(q, named, text):
         return _continue(previous, q)

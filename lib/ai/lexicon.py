@@ -113,7 +113,7 @@ INTENT_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "help": ("help", "what can you", "what do you", "who are you", "도움", "도와", "뭘 할 수",
              "무엇을 할 수", "뭐 할 수", "뭐 할수", "사용법", "기능", "할 수 있"),
     "summary": ("overview", "summary", "summarize", "status", "state", "how are", "how's",
-                "how is", "health", "going on", "요약", "상태", "현황", "어때", "괜찮", "전반",
+                "how is", "health", "going on", "요약", "상태", "현황", "괜찮", "전반",
                 "전체"),
 }  # fmt: skip
 

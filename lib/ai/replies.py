@@ -567,9 +567,11 @@ def forecast(q: Query, d: FleetData) -> Reply:
         which_ko = ", ".join(d.ids[i] for i in chosen[:5]) if found else _scope_words(q)[0]
         which_en = ", ".join(d.ids[i] for i in chosen[:5]) if found else _scope_words(q)[1]
         if found:
-            draft.name(*(d.ids[i] for i in chosen))
-            for i in chosen[:5]:
-                draft.metric(metric, d.value(int(i), metric), d.ids[int(i)])
+            now = ", ".join(
+                f"{d.ids[i]} {draft.metric(metric, d.value(int(i), metric), d.ids[i])}"
+                for i in chosen[:5]
+            )
+            draft.line(f"현재 {ko_m}: {now}.", f"{en_m.capitalize()} now: {now}.")
         draft.line(
             f"최근 {minutes}분 추세로 보면 {which_ko}의 {ko_m}은(는) "
             f"{int(FORECAST_HORIZON_H)}시간 안에 100%에 도달하지 않습니다.",
