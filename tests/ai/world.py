@@ -10,6 +10,7 @@ fleet API are read while the clock stands there.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,20 @@ def ask(client: TestClient, question: str, **body: Any) -> dict[str, Any]:
     response = client.post("/api/ai/ask", json={"question": question, **body})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def ask_stream(client: TestClient, question: str, **body: Any) -> list[tuple[str, Any]]:
+    """The events of a streamed answer, in order: ``(event, data)``."""
+    events: list[tuple[str, Any]] = []
+    headers = {"Accept": "text/event-stream"}
+    payload = {"question": question, **body}
+    with client.stream("POST", "/api/ai/ask", json=payload, headers=headers) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        name = None
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                name = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                events.append((str(name), json.loads(line.removeprefix("data:").strip())))
+    return events
