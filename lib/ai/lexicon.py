@@ -182,6 +182,11 @@ def _vocabulary() -> tuple[dict[str, str], dict[str, str]]:
     return english, korean
 
 
+@cache
+def _common_korean() -> dict[str, str]:
+    return {jamo(w): w for w in _KNOWN if is_korean(w)}
+
+
 def _strip_particle(word: str) -> tuple[str, str]:
     for particle in _PARTICLES:
         if len(word) > len(particle) + 1 and word.endswith(particle):
@@ -203,11 +208,13 @@ def _correct(word: str) -> str:
             return word
     if len(stem) < 2:
         return word
-    close = difflib.get_close_matches(jamo(stem), korean, n=1, cutoff=0.75)
-    # A typo keeps the first letter: 서벼 is 서버, but 대야 is no 해야.
-    if not close or close[0][0] != jamo(stem)[0]:
-        return word
-    return korean[close[0]] + particle
+    # Common words first: 서벼 is as near 서부 (미국 서부) as 서버, and means 서버.
+    for table in (_common_korean(), korean):
+        close = difflib.get_close_matches(jamo(stem), table, n=1, cutoff=0.75)
+        # A typo keeps the first letter: 서벼 is 서버, but 대야 is no 해야.
+        if close and close[0][0] == jamo(stem)[0]:
+            return korean[close[0]] + particle
+    return word
 
 
 def normalise(text: str) -> str:

@@ -393,12 +393,12 @@ def root_cause(q: Query, d: FleetData) -> Reply:
     top = upstream[0]
     rid = d.ids[top.server]
     metrics = sorted({a.metric for a in d.alerts if a.server == top.server})
-    values = [draft.metric(m, d.value(top.server, m), rid) for m in metrics]
-    shown = [f"{label(m)[0]} {v}" for m, v in zip(metrics, values, strict=True)]
-    shown_en = [f"{label(m)[1]} {v}" for m, v in zip(metrics, values, strict=True)]
     path = _path(d, asked, top.server) if asked is not None else []
     via = " → ".join(d.ids[s] for s in path)
     draft.name(*(d.ids[s] for s in path), rid)
+    values = [draft.metric(m, d.value(top.server, m), rid) for m in metrics]
+    shown = [f"{label(m)[0]} {v}" for m, v in zip(metrics, values, strict=True)]
+    shown_en = [f"{label(m)[1]} {v}" for m, v in zip(metrics, values, strict=True)]
     lead_ko = f"의존 경로 {via}를 따라가면 " if len(path) > 1 else ""
     lead_en = f"Following the dependencies {via}, " if len(path) > 1 else ""
     draft.line(
