@@ -31,15 +31,14 @@ START = DEFAULT_EPOCH_S + 20 * DAY_S + 9 * 3600 + 0.5
 
 
 def settings(directory: str, **overrides: Any) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        sqlite_path=str(Path(directory) / "openmanager.db"),
-        failures_enabled=False,
-        recovery_success_rate=0.0,
-        rate_limit_ai_per_minute=10_000,
-        rate_limit_api_per_minute=100_000,
-        **overrides,
-    )
+    fields: dict[str, Any] = {
+        "sqlite_path": str(Path(directory) / "openmanager.db"),
+        "failures_enabled": False,
+        "recovery_success_rate": 0.0,
+        "rate_limit_ai_per_minute": 10_000,
+        "rate_limit_api_per_minute": 100_000,
+    }
+    return Settings(_env_file=None, **(fields | overrides))  # type: ignore[call-arg]
 
 
 class EvalWorld:
