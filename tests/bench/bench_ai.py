@@ -21,16 +21,15 @@ import os
 import platform
 import statistics
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import yaml
 
 from tests.ai.world import EvalWorld
+from tests.support.app_server import AppServer
 from tests.support.fake_llm import FakeLlmServer
 
 COMMAND = ".venv/bin/python -m tests.bench.bench_ai"
@@ -38,16 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (ROOT / "tests" / "ai" / "eval_cases.yaml").read_text(encoding="utf-8")
 )
-
-
-def _serve(world: EvalWorld) -> tuple[uvicorn.Server, str]:
-    config = uvicorn.Config(world.app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, f"http://127.0.0.1:{port}"
 
 
 def _timed(client: httpx.Client, url: str, question: str, bucket: int) -> tuple[float, float, str]:
@@ -75,13 +64,9 @@ def _run(world: EvalWorld, questions: list[str]) -> tuple[list[float], list[floa
     moments = world.moments()
     for _ in range(3):
         next(moments)
-    server, url = _serve(world)
-    try:
-        with httpx.Client(timeout=30) as client:
-            _timed(client, url, "help", world.bucket())  # warm: imports and the bucket's view
-            runs = [_timed(client, url, q, world.bucket()) for q in questions]
-    finally:
-        server.should_exit = True
+    with AppServer(world.app) as server, httpx.Client(timeout=30) as client:
+        _timed(client, server.url, "help", world.bucket())  # warm: imports, the bucket's view
+        runs = [_timed(client, server.url, q, world.bucket()) for q in questions]
     return [r[0] for r in runs], [r[1] for r in runs], [r[2] for r in runs]
 
 

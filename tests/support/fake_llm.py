@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.support.app_server import AppServer
 
 MODES = ("normal", "slow_first", "stall", "malformed", "invented", "empty", "http_500", "http_429")
 INVENTED = "9876.5"
@@ -117,37 +117,14 @@ class FakeLlmServer:
 
     def __init__(self) -> None:
         self.model = FakeModel()
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = AppServer(create_app(self.model))
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self._server.url}/v1"
 
-    def start(self, timeout_s: float = 10.0) -> None:
-        config = uvicorn.Config(
-            create_app(self.model),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="fake-llm", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                raise RuntimeError("the fake LLM server did not start")
-            time.sleep(0.01)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
-        self._server, self._thread = server, thread
+    def start(self) -> None:
+        self._server.start()
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._server.stop()
