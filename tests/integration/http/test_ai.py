@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lib.ai.conversations import KEY_PREFIX
+from lib.errors import StoreUnavailable
 from tests.ai.world import EvalWorld, ask, ask_stream
 from tests.integration.http.conftest import assert_error, named_fields
 
@@ -150,3 +151,24 @@ def test_a_cold_start_does_not_import_the_assistant() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_store_failure_is_an_error_event_or_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = EvalWorld()
+    try:
+        next(world.moments())
+        kv = world.app.state.om.kv
+
+        def down(key: str) -> str | None:
+            raise StoreUnavailable("the KV is down")
+
+        monkeypatch.setattr(kv, "get", down)
+        events = ask_stream(world.client, "help", conversation_id="c-1")
+        assert [n for n, _ in events] == ["error"]
+        assert events[0][1]["code"] == "store_unavailable"
+        response = world.client.post(
+            "/api/ai/ask", json={"question": "help", "conversation_id": "c-1"}
+        )
+        assert_error(response, 503, "store_unavailable")
+    finally:
+        world.close()

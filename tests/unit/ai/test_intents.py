@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lib.ai.intents import Condition, Query, TimeRef, parse
+from lib.ai.intents import INTENTS, Condition, Query, TimeRef, parse
 
 # (question, intent, entities the parse must hold): every intent in both languages, and
 # each with a typo, a missing space or a loose reference somewhere.
@@ -127,3 +130,11 @@ def test_lang_overrides_the_question_language() -> None:
 def test_a_query_round_trips_through_its_dict() -> None:
     q = parse("메모리 80% 넘는 웹 서버 지난 1시간")
     assert Query.from_dict(q.to_dict()) == q
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_any_text_parses_to_a_known_intent(text: str) -> None:
+    q = parse(text)
+    assert q.intent in INTENTS
+    assert all(re.fullmatch(r"(lb|web|api|db|cache|queue)-\d{2,3}", s) for s in q.servers)
