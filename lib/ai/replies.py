@@ -16,6 +16,7 @@ import numpy.typing as npt
 from lib.ai.data import Draft, FleetData, Reply
 from lib.ai.intents import DEFAULT_TOP_N, Query
 from lib.alerts import metric_label
+from lib.alerts.summary import subject_particle
 from lib.analysis import (
     STATUS_NAMES,
     correlation_matrix,
@@ -38,6 +39,18 @@ AGG_EN = {"mean": "average", "max": "maximum", "min": "minimum", "sum": "total"}
 KEY_METRICS = ("cpu_pct", "memory_pct", "disk_pct", "response_ms", "error_pct")
 MAX_LISTED = 10
 FORECAST_HORIZON_H = 72.0
+
+
+_PARTICLES = {"이": ("이", "가"), "은": ("은", "는"), "과": ("과", "와")}
+
+
+def particle(word: str, kind: str) -> str:
+    """The Korean particle ``kind`` (이, 은 or 과) as ``word`` takes it: 률이, 연이 → 지연이."""
+    after_consonant, after_vowel = _PARTICLES[kind]
+    subject = subject_particle(word)
+    if subject == "이(가)":
+        return f"{after_consonant}({after_vowel})"
+    return after_consonant if subject == "이" else after_vowel
 
 
 def label(metric: str) -> tuple[str, str]:
@@ -152,7 +165,7 @@ def top_n(q: Query, d: FleetData) -> Reply:
     which_ko = "낮은" if q.lowest else "높은"
     which_en = "lowest" if q.lowest else "highest"
     draft.line(
-        f"{d.at} 기준 {scope_ko} 중 {ko_m}이(가) 가장 {which_ko} {len(items)}대: "
+        f"{d.at} 기준 {scope_ko} 중 {ko_m}{particle(ko_m, '이')} 가장 {which_ko} {len(items)}대: "
         + ", ".join(items)
         + ".",
         f"At {d.at}, the {len(items)} {scope_en} with the {which_en} {en_m}: "
@@ -311,7 +324,8 @@ def aggregate(q: Query, d: FleetData) -> Reply:
     n = draft.number("servers", chosen.size, "servers")
     ko_m, en_m = label(metric)
     draft.line(
-        f"{d.at} 기준 {scope_ko} {n}대의 {AGG_KO[q.aggregate]} {ko_m}은(는) {shown}입니다.",
+        f"{d.at} 기준 {scope_ko} {n}대의 {AGG_KO[q.aggregate]} {ko_m}{particle(ko_m, '은')} "
+        f"{shown}입니다.",
         f"At {d.at}, the {AGG_EN[q.aggregate]} {en_m} of {n} {scope_en} is {shown}.",
     )
     draft.analysed(
@@ -573,7 +587,7 @@ def forecast(q: Query, d: FleetData) -> Reply:
             )
             draft.line(f"현재 {ko_m}: {now}.", f"{en_m.capitalize()} now: {now}.")
         draft.line(
-            f"최근 {minutes}분 추세로 보면 {which_ko}의 {ko_m}은(는) "
+            f"최근 {minutes}분 추세로 보면 {which_ko}의 {ko_m}{particle(ko_m, '은')} "
             f"{int(FORECAST_HORIZON_H)}시간 안에 100%에 도달하지 않습니다.",
             f"On the last {minutes} min trend, {en_m} of {which_en} does not reach 100% "
             f"within {int(FORECAST_HORIZON_H)} h.",
@@ -620,7 +634,8 @@ def correlation(q: Query, d: FleetData) -> Reply:
         ko.append(f"{label(m)[0]} r={r}")
         en.append(f"{label(m)[1]} r={r}")
     draft.line(
-        f"최근 {minutes}분 {scope_ko}에서 {ko_b}과(와) 함께 움직이는 지표: {', '.join(ko)}.",
+        f"최근 {minutes}분 {scope_ko}에서 {ko_b}{particle(ko_b, '과')} 함께 움직이는 지표: "
+        f"{', '.join(ko)}.",
         f"Over the last {minutes} min on {scope_en}, what moves with {en_b}: {', '.join(en)}.",
     )
     draft.line(
