@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from lib.ai.data import Lang, Reply
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*")
+# Digits that are no figure; no \b: Hangul counts as a word character (db-01의, 10:30에).
 _NOT_FIGURES = re.compile(
-    r"\b(?:lb|web|api|db|cache|queue)-\d+\b"  # server ids
+    r"(?<![a-z0-9])(?:lb|web|api|db|cache|queue)-\d+(?!\d)"  # server ids
     r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"  # ISO times
-    r"|\b\d{1,2}:\d{2}\b"  # HH:MM
-    r"|\b(?:inc|inj|al|grp)-[\w-]+"  # incident and alert ids
-    r"|\b[a-z]{2}-[a-z]+-\d\b",  # region codes
+    r"|(?<!\d)\d{1,2}:\d{2}(?!\d)"  # HH:MM
+    r"|(?<![a-z0-9])(?:inc|inj|al|grp)-[\w-]+"  # incident and alert ids
+    r"|(?<![a-z0-9])[a-z]{2}-[a-z]+-\d(?!\d)",  # region codes
     re.IGNORECASE,
 )
 

@@ -19,6 +19,7 @@ from lib.alerts import metric_label
 from lib.alerts.summary import subject_particle
 from lib.analysis import (
     STATUS_NAMES,
+    RootCandidate,
     correlation_matrix,
     linear_trends,
     rank_root_causes,
@@ -125,9 +126,9 @@ def summary(q: Query, d: FleetData) -> Reply:
     inc = draft.number("active_incidents", d.active_incidents, "incidents")
     alerts = draft.number("open_alerts", len(d.alerts), "alerts")
     draft.line(
-        f"{d.at} 기준 서버 {n}대: {', '.join(parts_ko)}. 전체 건강도 {health}/100, "
+        f"{d.at} 기준 서버 {n}대: {', '.join(parts_ko)}. 전체 건강도 {health}, "
         f"진행 중인 장애 {inc}건, 열린 알림 {alerts}건입니다.",
-        f"At {d.at}: {n} servers, {', '.join(parts_en)}. Fleet health {health}/100, "
+        f"At {d.at}: {n} servers, {', '.join(parts_en)}. Fleet health {health}, "
         f"{inc} active incident(s), {alerts} open alert(s).",
     )
     worst = [int(i) for i in np.lexsort((np.arange(d.size), d.health))[:3] if d.status[i] > 0]
@@ -162,13 +163,14 @@ def top_n(q: Query, d: FleetData) -> Reply:
     col = d.values[:, METRIC_INDEX[metric]]
     ranked = _order(col, d.ids, chosen, descending=not q.lowest)[:n]
     items = [f"{d.ids[i]} {draft.metric(metric, col[i], d.ids[i])}" for i in ranked]
+    n_shown = draft.number("servers", len(items), "servers")
     which_ko = "낮은" if q.lowest else "높은"
     which_en = "lowest" if q.lowest else "highest"
     draft.line(
-        f"{d.at} 기준 {scope_ko} 중 {ko_m}{particle(ko_m, '이')} 가장 {which_ko} {len(items)}대: "
+        f"{d.at} 기준 {scope_ko} 중 {ko_m}{particle(ko_m, '이')} 가장 {which_ko} {n_shown}대: "
         + ", ".join(items)
         + ".",
-        f"At {d.at}, the {len(items)} {scope_en} with the {which_en} {en_m}: "
+        f"At {d.at}, the {n_shown} {scope_en} with the {which_en} {en_m}: "
         + ", ".join(items)
         + ".",
     )
@@ -217,8 +219,9 @@ def filter_(q: Query, d: FleetData) -> Reply:
     shown = ranked[:MAX_LISTED]
     items = [f"{d.ids[i]} {draft.metric(metric, col[i], d.ids[i])}" for i in shown]
     more = chosen.size - shown.size
-    more_ko = f" 외 {more}대" if more > 0 else ""
-    more_en = f" and {more} more" if more > 0 else ""
+    more_n = draft.number("servers_not_listed", more, "servers") if more > 0 else ""
+    more_ko = f" 외 {more_n}대" if more > 0 else ""
+    more_en = f" and {more_n} more" if more > 0 else ""
     draft.line(
         f"{d.at} 기준 {ko}인 서버 {count}대: {', '.join(items)}{more_ko}.",
         f"At {d.at}, {count} {en}: {', '.join(items)}{more_en}.",
@@ -337,7 +340,7 @@ def aggregate(q: Query, d: FleetData) -> Reply:
 # -- root cause, incidents, report -----------------------------------------------------
 
 
-def _candidates(d: FleetData) -> list:  # type: ignore[type-arg]
+def _candidates(d: FleetData) -> list[RootCandidate]:
     """Anomalous servers ranked as probable root causes, from the engine's open alerts."""
     onset = np.full(d.size, -1, dtype=np.int64)
     strength = np.zeros(d.size)
@@ -419,7 +422,8 @@ def root_cause(q: Query, d: FleetData) -> Reply:
         f"{lead_ko}가장 먼저 이상이 시작된 상위 원인은 {rid}입니다 ({', '.join(shown)}).",
         f"{lead_en}the earliest upstream anomaly is {rid} ({', '.join(shown_en)}).",
     )
-    draft.line(f"근거: {top.reason_ko}.", f"Evidence: {top.reason_en}.")
+    ko, en = _evidence(draft, d, top)
+    draft.line(f"근거: {ko}.", f"Evidence: {en}.")
     for inc in d.incidents:
         if inc.open and rid in inc.servers:
             draft.line(
@@ -433,6 +437,27 @@ def root_cause(q: Query, d: FleetData) -> Reply:
         f"ranked {len(candidates)} anomalous servers from {len(d.alerts)} open alerts",
     )
     return draft.reply()
+
+
+def _evidence(draft: Draft, d: FleetData, top: RootCandidate) -> tuple[str, str]:
+    """Why ``top`` ranks first, every number a figure: when it began, how strong, who depends."""
+    rid = d.ids[top.server]
+    when = _time(d, top.onset_bucket)
+    strength = draft.number("anomaly_strength", top.strength, "score", 2, rid)
+    dependants = [d.ids[s] for s in top.dependants]
+    draft.name(*dependants[:5])
+    ko = f"{when}에 가장 먼저 이상 시작, 이상 강도 {strength}"
+    en = f"anomalous first, from {when}, strength {strength}"
+    if dependants:
+        listed = ", ".join(dependants[:5])
+        if len(dependants) > 5:
+            n = draft.number("dependants_not_listed", len(dependants) - 5, "servers")
+            listed_ko, listed_en = f"{listed} 외 {n}대", f"{listed} and {n} more"
+        else:
+            listed_ko = listed_en = listed
+        ko += f", {listed_ko}의 상위 의존 서버"
+        en += f", upstream of {listed_en}"
+    return ko, en
 
 
 def _path(d: FleetData, start: int, goal: int) -> list[int]:
@@ -639,8 +664,8 @@ def correlation(q: Query, d: FleetData) -> Reply:
         f"Over the last {minutes} min on {scope_en}, what moves with {en_b}: {', '.join(en)}.",
     )
     draft.line(
-        "r은 서버별 피어슨 상관계수의 평균입니다 (1에 가까울수록 같은 방향).",
-        "r is the Pearson correlation averaged over the servers (near 1: same direction).",
+        "r은 서버별 피어슨 상관계수의 평균입니다 (양수는 같은 방향, 음수는 반대 방향).",
+        "r is the Pearson correlation averaged over the servers (positive: same direction).",
     )
     draft.chart = {"type": "scatter", "x": base, "y": pairs[0] if pairs else base}
     draft.analysed(
@@ -709,8 +734,9 @@ def recommend(q: Query, d: FleetData) -> Reply:
         top = candidates[0]
         rid = d.ids[top.server]
         draft.name(rid)
-        actions_ko.append(f"가장 먼저 이상이 시작된 {rid}부터 점검하세요 ({top.reason_ko}).")
-        actions_en.append(f"Start with {rid}, where the anomaly began first ({top.reason_en}).")
+        ko, en = _evidence(draft, d, top)
+        actions_ko.append(f"가장 먼저 이상이 시작된 {rid}부터 점검하세요 ({ko}).")
+        actions_en.append(f"Start with {rid}, where the anomaly began first ({en}).")
     if d.history is not None and d.history.shape[0] >= 3:
         y = d.history[:, :, METRIC_INDEX["disk_pct"]].astype(np.float64)
         hours = time_to_threshold(y, 100.0, d.bucket_seconds)
@@ -728,8 +754,8 @@ def recommend(q: Query, d: FleetData) -> Reply:
         )
     else:
         draft.line(f"{d.at} 기준 권장 조치:", f"Recommended at {d.at}:")
-        for k, (ko, en) in enumerate(zip(actions_ko, actions_en, strict=True), 1):
-            draft.line(f"{k}. {ko}", f"{k}. {en}")
+        for ko, en in zip(actions_ko, actions_en, strict=True):
+            draft.line(f"- {ko}", f"- {en}")
     draft.analysed(f"권장 조치 {len(actions_ko)}개", f"{len(actions_en)} actions")
     return draft.reply()
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lib.ai.data import DIGITS, IncidentFact, show_metric
+from lib.ai.grounding import numbers_in
 from lib.ai.intents import parse
 from lib.ai.replies import REPLIES
 from lib.sim import METRIC_INDEX
@@ -101,3 +102,27 @@ def test_canned_replies_quote_no_figure(intent: str) -> None:
     r = REPLIES[intent](parse("help"), fleet_data())
     assert r.figures == ()
     assert r.servers == ()
+
+
+@pytest.mark.parametrize("intent", sorted(set(REPLIES) - {"help", "refuse", "out_of_scope"}))
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_number_in_the_text_is_a_figure(intent: str, lang: str) -> None:
+    web, api, db = _chain()
+    incident = IncidentFact(
+        "inc-7", "database_timeout", "escalated", True, (web, api, db), 10, 11, "failover",
+        ((10, "started", ""), (11, "detected", ""), (12, "recovery_failed", "")),
+    )  # fmt: skip
+    data = fleet_data(
+        alerts=(
+            alert(db, "response_ms", 10),
+            alert(api, "error_pct", 12),
+            alert(web, "response_ms", 13),
+        ),
+        incidents=(incident,),
+        history_buckets=200,
+    )
+    base = parse(f"{web} {db} cpu", lang=lang)  # type: ignore[arg-type]
+    q = base.__class__(**{**base.to_dict(), "intent": intent, "time": base.time, "condition": None})
+    r = REPLIES[intent](q, data)
+    quoted = numbers_in(" ".join(str(f.value) for f in r.figures))
+    assert numbers_in(r.text(lang)) <= quoted, r.text(lang)  # type: ignore[arg-type]
