@@ -1,8 +1,8 @@
 """What an answer is computed from, and what it gives back: plain records, no I/O.
 
 The HTTP shell fills ``FleetData`` from the engine's read model of one bucket (the same view
-``GET /api/fleet`` serves, values rounded to the same 3 decimals); the answer logic reads
-nothing else. ``Reply`` carries the text in both languages and every figure it quotes.
+``GET /api/fleet`` serves); the answer logic reads nothing else. ``Reply`` carries the text in
+both languages and every figure it quotes.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class FleetData:
     role: npt.NDArray[np.int8]
     region: npt.NDArray[np.int8]
     values: npt.NDArray[np.float64]
-    """float64[server, metric], rounded to 3 decimals as the fleet API shows them."""
+    """float64[server, metric], as the engine computed them (answers round once, as shown)."""
     status: npt.NDArray[np.int8]
     health: npt.NDArray[np.float64]
     fleet_health: float
@@ -157,7 +157,7 @@ class Draft:
     def metric(self, metric: str, value: float, server: str | None = None) -> str:
         """Record a metric figure and return it formatted as the text shows it."""
         digits = DIGITS.get(metric, 1)
-        # Python's rounding of the float, as the fleet API's numbers round (not numpy's).
+        # Python's rounding of the float (numpy's rounds a scaled copy: 9.35 → 9.4).
         shown = round(float(value), digits)
         self.figures.append(Figure(metric, shown, UNITS.get(metric, ""), server))
         if server is not None:

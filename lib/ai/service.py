@@ -16,6 +16,7 @@ import logging
 import re
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from lib.ai.grounding import allowed_numbers, invented, messages
 from lib.ai.intents import Query, parse
 from lib.ai.llm import LlmConfig, LlmFailure, stream_text
 from lib.analysis import fleet_health
+from lib.engine import Engine
+from lib.engine.detection import detect
 from lib.engine.view import FleetView, fleet_view
 from lib.errors import StoreError
 from lib.http.schemas.incidents import open_incident_count
@@ -83,11 +86,26 @@ def moment(bucket: int, needs: DataNeeds, lang: Lang, bucket_seconds: int, epoch
     return max(0, bucket)
 
 
+_PAST_VIEWS: weakref.WeakKeyDictionary[Engine, FleetView] = weakref.WeakKeyDictionary()
+"""The last past bucket's view per engine: follow-ups about one past moment share it."""
+
+
 def _view_at(state: AppState, now: float, bucket: int) -> FleetView:
-    """The engine's read model of ``bucket`` (the current one is shared with every reader)."""
+    """The engine's read model of ``bucket``: the current one is the view every reader shares;
+    a past one is computed the same way (``fleet_view``'s detection, today's world) without
+    displacing it or the engine's cached world."""
+    engine = state.engine
     if bucket == state.buckets.bucket_of(now):
-        return fleet_view(state.engine, now)
-    return fleet_view(state.engine, state.buckets.start_of(bucket))
+        return fleet_view(engine, now)
+    world = engine.world(now)
+    cached = _PAST_VIEWS.get(engine)
+    if cached is not None and cached.bucket == bucket and cached.world is world:
+        return cached
+    overrides = engine.overrides(now)
+    detection = detect(engine.fleet, overrides, bucket, bucket + 1, scorer=engine.scorer)
+    view = FleetView(bucket, engine.fleet, detection, world, overrides, world.last)
+    _PAST_VIEWS[engine] = view
+    return view
 
 
 def _incident_facts(state: AppState, view: FleetView, bucket: int, day: bool) -> list[IncidentFact]:
@@ -161,7 +179,7 @@ def fleet_data(state: AppState, now: float, bucket: int, needs: DataNeeds) -> Fl
         ids=fleet.ids,
         role=fleet.role,
         region=fleet.region,
-        values=np.round(view.values.astype(np.float64), 3),
+        values=view.values.astype(np.float64),
         status=view.status,
         health=np.round(view.health.astype(np.float64), 1),
         fleet_health=fleet_health(view.health, view.status).score,

@@ -48,7 +48,8 @@ PACKAGES: dict[ModuleType, tuple[tuple[str, ...], dict[str, set[str]]]] = {
     lib.ai: (("sys", "datetime", "asyncio", "starlette", "fastapi"), {
         "llm.py": {"time", "httpx", "asyncio"},
         "conversations.py": {"lib.store.kv"},
-        "service.py": {"time", "datetime", "starlette.concurrency", "lib.engine.view",
+        "service.py": {"time", "datetime", "starlette.concurrency", "lib.engine", "lib.engine.view",
+                       "lib.engine.detection",
                        "lib.http.schemas.incidents", "lib.http.state", "lib.store.db"},
     }),
 }  # fmt: skip
