@@ -9,6 +9,7 @@ when the function starts: most cold starts serve the dashboard, not the assistan
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -29,6 +30,7 @@ from lib.http.schemas.fields import Instant
 from lib.http.state import AppState, get_state
 
 router = APIRouter(tags=["ai"])
+log = logging.getLogger("openmanager.ai")
 
 
 class AskBody(BaseModel):
@@ -97,6 +99,10 @@ async def _events(
     except OpenManagerError as exc:
         # Mid-stream there is no status to set: the failure becomes the stream's last event.
         yield "error", {"code": exc.code, "message": exc.message, "status": status_of(exc)}
+    except Exception:
+        # A bug: logged with its trace, the client told no more than any route tells it.
+        log.exception("the assistant failed on %r", question.text[:80])
+        yield "error", {"code": "internal", "message": "internal error", "status": 500}
 
 
 async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterator[bytes]:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lib.ai.conversations import KEY_PREFIX
+from lib.ai.replies import REPLIES
 from lib.errors import StoreUnavailable
 from tests.ai.world import EvalWorld, ask, ask_stream
 from tests.integration.http.conftest import assert_error, named_fields
@@ -174,3 +175,17 @@ def test_a_store_failure_is_an_error_event_or_a_503(monkeypatch: pytest.MonkeyPa
         assert_error(response, 503, "store_unavailable")
     finally:
         world.close()
+
+
+def test_a_bug_is_an_internal_error_without_a_trace(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret detail of a bug")
+
+    monkeypatch.setitem(REPLIES, "summary", broken)
+    events = ask_stream(client, "give me an overview")
+    assert events[-1] == ("error", {"code": "internal", "message": "internal error", "status": 500})
+    response = client.post("/api/ai/ask", json={"question": "give me an overview"})
+    assert_error(response, 500, "internal")
+    assert "secret detail" not in response.text
