@@ -9,6 +9,7 @@ along the topology, or from the engine's own diagnosis when an incident carries 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,7 @@ AGG_KO = {"mean": "평균", "max": "최대", "min": "최소", "sum": "합계"}
 AGG_EN = {"mean": "average", "max": "maximum", "min": "minimum", "sum": "total"}
 KEY_METRICS = ("cpu_pct", "memory_pct", "disk_pct", "response_ms", "error_pct")
 MAX_LISTED = 10
+CHART_POINTS = 60
 FORECAST_HORIZON_H = 72.0
 
 
@@ -89,6 +91,28 @@ def _order(values: npt.NDArray[np.float64], ids: tuple[str, ...], chosen: npt.ND
     key = -values[chosen] if descending else values[chosen]
     id_rank = np.argsort(np.argsort(np.array(ids)))[chosen]
     return chosen[np.lexsort((id_rank, key))]
+
+
+def _line_chart(d: FleetData, server: int, metric: str) -> dict[str, Any] | None:
+    """The recent history of one series, at most ``CHART_POINTS`` means, for the dashboard:
+    ``{"type": "line", "server", "metric", "title", "points": [{"x": bucket, "value"}]}``."""
+    if d.history is None or d.history_start is None:
+        return None
+    series = d.history[:, server, METRIC_INDEX[metric]].astype(np.float64)
+    size = -(-series.size // CHART_POINTS)
+    usable = series.size - series.size % size
+    means = series[:usable].reshape(-1, size).mean(axis=1)
+    points = [
+        {"x": d.history_start + k * size, "value": round(float(v), 3)} for k, v in enumerate(means)
+    ]
+    title = f"{d.ids[server]} · {metric}"
+    return {
+        "type": "line",
+        "server": d.ids[server],
+        "metric": metric,
+        "title": title,
+        "points": points,
+    }
 
 
 def _unknown(d: FleetData, missing: list[str]) -> Reply:
@@ -298,11 +322,7 @@ def server(q: Query, d: FleetData) -> Reply:
             en = ", ".join(f"{label(a.metric)[1]} ({a.level})" for a in alerts)
             draft.line(f"열린 알림: {ko}.", f"Open alerts: {en}.")
         _trend_lines(draft, d, i, tuple(metrics))
-    draft.chart = {
-        "type": "history",
-        "servers": [d.ids[i] for i in found],
-        "metrics": list(metrics),
-    }
+    draft.chart = _line_chart(d, found[0], metrics[0]) if found else None
     draft.analysed(
         f"{', '.join(d.ids[i] for i in found)}의 지표 {len(metrics)}개와 추세",
         f"{len(metrics)} metrics and trends of {', '.join(d.ids[i] for i in found)}",
@@ -630,7 +650,7 @@ def forecast(q: Query, d: FleetData) -> Reply:
         f"최근 {minutes}분 추세 기준 {ko_m} 예측:\n" + "\n".join(ko),
         f"{en_m} forecast from the last {minutes} min trend:\n" + "\n".join(en),
     )
-    draft.chart = {"type": "forecast", "metric": metric, "servers": [d.ids[s] for _, s in soon]}
+    draft.chart = _line_chart(d, soon[0][1], metric)
     draft.analysed(f"{chosen.size}대의 선형 추세 외삽", f"linear trend of {chosen.size} servers")
     return draft.reply()
 

@@ -126,3 +126,18 @@ def test_every_number_in_the_text_is_a_figure(intent: str, lang: str) -> None:
     r = REPLIES[intent](q, data)
     quoted = numbers_in(" ".join(str(f.value) for f in r.figures))
     assert numbers_in(r.text(lang)) <= quoted, r.text(lang)  # type: ignore[arg-type]
+
+
+def test_a_server_answer_carries_a_line_the_dashboard_can_draw() -> None:
+    data = fleet_data(history_buckets=600)
+    r = REPLIES["server"](parse("db-01 메모리"), data)
+    assert r.chart is not None
+    assert (r.chart["type"], r.chart["server"], r.chart["metric"]) == (
+        "line",
+        "db-01",
+        "memory_pct",
+    )
+    xs = [p["x"] for p in r.chart["points"]]
+    assert 2 <= len(xs) <= 60
+    assert xs == sorted(xs)
+    assert xs[0] == data.history_start
