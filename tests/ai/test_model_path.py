@@ -92,6 +92,12 @@ def test_a_normal_stream_phrases_the_facts(world: EvalWorld, model: Any) -> None
     assert [n for n, _ in events][:3] == ["thinking", "thinking", "thinking"]
     assert took < BUDGET_S
     assert done["first_event_ms"] < done["total_ms"]
+    kept = [
+        t
+        for t in world.app.state.om.repo.list_transcripts(limit=500)
+        if t.meta["conversation_id"] == answer["conversation_id"]
+    ]
+    assert [(t.engine, t.answer, t.meta["reason"]) for t in kept] == [("llm", answer["text"], "ok")]
 
 
 def test_the_model_sees_the_facts_and_no_secrets(world: EvalWorld, model: Any) -> None:
