@@ -15,6 +15,10 @@ from lib.ai.replies import REPLIES
 # Look-back for intents that read a trend, unless the question names one.
 HISTORY_S = {"server": 1800, "forecast": 3600, "correlation": 1800, "recommend": 3600}
 MAX_HISTORY_S = 6 * 3600
+DAY_S = 86_400
+NIGHT_HOUR = 22
+LOCAL_OFFSET_S = {"ko": 9 * 3600, "en": 0}
+"""Korean questions mean Korean time (KST) by 어제 밤; English ones UTC."""
 LABELS: dict[str, tuple[str, str]] = {
     "intent": ("의도 분석", "Understanding the question"),
     "data": ("데이터 조회", "Reading the data"),
@@ -43,6 +47,18 @@ def data_needs(q: Query) -> DataNeeds:
         last_night=q.time.last_night,
         report_day=q.intent == "report",
     )
+
+
+def moment(bucket: int, needs: DataNeeds, lang: Lang, bucket_seconds: int, epoch_s: int) -> int:
+    """The bucket a question is about: ``bucket`` moved back by its relative time."""
+    if needs.shift_s:
+        bucket -= needs.shift_s // bucket_seconds
+    if needs.last_night:
+        offset = LOCAL_OFFSET_S[lang]
+        local = epoch_s + bucket * bucket_seconds + offset
+        night = (local // DAY_S - 1) * DAY_S + NIGHT_HOUR * 3600 - offset
+        bucket = (night - epoch_s) // bucket_seconds
+    return max(0, bucket)
 
 
 def local_answer(q: Query, data: FleetData) -> Reply:

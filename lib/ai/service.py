@@ -26,7 +26,7 @@ import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 from lib.ai import conversations
-from lib.ai.answer import DataNeeds, data_needs, local_answer, step
+from lib.ai.answer import DataNeeds, data_needs, local_answer, moment, step
 from lib.ai.data import AlertFact, FleetData, IncidentFact, Lang, Reply
 from lib.ai.grounding import allowed_numbers, invented, messages
 from lib.ai.intents import Query, parse
@@ -50,9 +50,6 @@ LOCAL_ONLY = ("help", "refuse", "out_of_scope")
 FALLBACK_MARGIN_S = 0.3
 """Kept back from the budget to send the local answer after the model gives up."""
 DAY_S = 86_400
-NIGHT_HOUR = 22
-LOCAL_OFFSET_S = {"ko": 9 * 3600, "en": 0}
-"""Korean questions mean Korean time (KST) by 어제 밤; English ones UTC."""
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 
@@ -72,18 +69,6 @@ def llm_config(state: AppState) -> LlmConfig | None:
     return LlmConfig(
         s.ai_base_url, key, s.ai_model, s.ai_first_token_timeout_s, s.ai_stall_timeout_s
     )
-
-
-def moment(bucket: int, needs: DataNeeds, lang: Lang, bucket_seconds: int, epoch_s: int) -> int:
-    """The bucket a question is about: ``bucket`` moved back by its relative time."""
-    if needs.shift_s:
-        bucket -= needs.shift_s // bucket_seconds
-    if needs.last_night:
-        offset = LOCAL_OFFSET_S[lang]
-        local = epoch_s + bucket * bucket_seconds + offset
-        night = (local // DAY_S - 1) * DAY_S + NIGHT_HOUR * 3600 - offset
-        bucket = (night - epoch_s) // bucket_seconds
-    return max(0, bucket)
 
 
 _PAST_VIEWS: weakref.WeakKeyDictionary[Engine, FleetView] = weakref.WeakKeyDictionary()
