@@ -21,7 +21,6 @@ from lib.alerts.summary import subject_particle
 from lib.analysis import (
     STATUS_NAMES,
     RootCandidate,
-    correlation_matrix,
     linear_trends,
     rank_root_causes,
     status_counts,
@@ -666,9 +665,7 @@ def correlation(q: Query, d: FleetData) -> Reply:
     chosen = np.array(found, dtype=np.intp) if found else _scope(q, d)
     base = q.metrics[0] if q.metrics else "cpu_pct"
     others = q.metrics[1:] if len(q.metrics) > 1 else tuple(m for m in METRICS if m != base)
-    # r of each metric pair per server, then the mean over the servers in scope.
-    mats = np.stack([correlation_matrix(d.history[:, s, :].astype(np.float64)) for s in chosen])
-    mean_r = mats.mean(axis=0)[METRIC_INDEX[base]]
+    mean_r = _mean_correlations(d.history[:, chosen, :], METRIC_INDEX[base])
     pairs = sorted(others, key=lambda m: -abs(mean_r[METRIC_INDEX[m]]))[:3]
     ko_b, en_b = label(base)
     scope_ko, scope_en = _scope_words(q) if not found else (", ".join(q.servers),) * 2
@@ -693,6 +690,21 @@ def correlation(q: Query, d: FleetData) -> Reply:
         f"correlation matrix of {chosen.size} servers",
     )
     return draft.reply()
+
+
+def _mean_correlations(window: npt.NDArray[np.float32], base: int) -> npt.NDArray[np.float64]:
+    """Pearson r of metric ``base`` with every metric, per server, averaged over the servers.
+
+    ``window`` is float[T, server, metric]; one vectorised pass, as ``correlation_matrix``
+    would give server by server (a constant series correlates 0 with everything).
+    """
+    x = window.astype(np.float64)
+    x -= x.mean(axis=0)
+    norm = np.linalg.norm(x, axis=0)
+    varying = norm > 1e-9 * np.maximum(1.0, np.abs(window).max(axis=0))
+    z = np.divide(x, norm, out=np.zeros_like(x), where=varying[None])
+    r = np.clip(np.einsum("ts,tsm->sm", z[:, :, base], z), -1.0, 1.0)
+    return r.mean(axis=0)  # type: ignore[no-any-return]
 
 
 def compare(q: Query, d: FleetData) -> Reply:

@@ -50,6 +50,8 @@ LOCAL_ONLY = ("help", "refuse", "out_of_scope")
 FALLBACK_MARGIN_S = 0.3
 """Kept back from the budget to send the local answer after the model gives up."""
 DAY_S = 86_400
+HISTORY_CELLS = 2_000_000
+"""Buckets × servers of history one answer may compute (× 12 metrics × 4 bytes: 96 MB)."""
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 
@@ -146,7 +148,8 @@ def fleet_data(state: AppState, now: float, bucket: int, needs: DataNeeds) -> Fl
     history = None
     start = None
     if needs.history_s:
-        n = max(3, needs.history_s // fleet.bucket_seconds)
+        # A large fleet gets a shorter window, not a window that does not fit in memory.
+        n = max(3, min(needs.history_s // fleet.bucket_seconds, HISTORY_CELLS // fleet.size))
         start = max(0, bucket - n + 1)
         history = window(fleet, start, bucket + 1, view.overrides)
     alerts = tuple(

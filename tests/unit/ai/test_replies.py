@@ -8,7 +8,8 @@ import pytest
 from lib.ai.data import DIGITS, IncidentFact, show_metric
 from lib.ai.grounding import numbers_in
 from lib.ai.intents import parse
-from lib.ai.replies import REPLIES
+from lib.ai.replies import REPLIES, _mean_correlations
+from lib.analysis import correlation_matrix
 from lib.sim import METRIC_INDEX
 from tests.unit.ai.fleet_data import FLEET, alert, fleet_data
 
@@ -141,3 +142,13 @@ def test_a_server_answer_carries_a_line_the_dashboard_can_draw() -> None:
     assert 2 <= len(xs) <= 60
     assert xs == sorted(xs)
     assert xs[0] == data.history_start
+
+
+def test_mean_correlations_agree_with_the_analysis_server_by_server() -> None:
+    data = fleet_data(history_buckets=300)
+    chosen = np.arange(0, 30, 3)
+    got = _mean_correlations(data.history[:, chosen, :], METRIC_INDEX["cpu_pct"])  # type: ignore[index]
+    each = [correlation_matrix(data.history[:, s, :].astype(np.float64)) for s in chosen]  # type: ignore[index]
+    want = np.mean(each, axis=0)[METRIC_INDEX["cpu_pct"]]
+    off_diagonal = np.arange(want.size) != METRIC_INDEX["cpu_pct"]
+    assert np.allclose(got[off_diagonal], want[off_diagonal], atol=1e-9)
