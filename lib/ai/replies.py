@@ -21,6 +21,7 @@ from lib.alerts.summary import subject_particle
 from lib.analysis import (
     STATUS_NAMES,
     RootCandidate,
+    fleet_health,
     linear_trends,
     rank_root_causes,
     status_counts,
@@ -137,24 +138,30 @@ def _servers(q: Query, d: FleetData) -> tuple[list[int], list[str]]:
 
 
 def summary(q: Query, d: FleetData) -> Reply:
+    """The fleet's (or a role's or region's) servers by status, health, incidents, alerts."""
     draft = Draft()
-    counts = status_counts(d.status)
-    n = draft.number("servers", d.size, "servers")
+    chosen = _scope(q, d)
+    scoped = chosen.size < d.size
+    scope_ko, scope_en = _scope_words(q) if scoped else ("서버", "servers")
+    counts = status_counts(d.status[chosen])
+    n = draft.number("servers", chosen.size, "servers")
     parts_ko, parts_en = [], []
     for s in STATUS_NAMES:
         c = draft.number(f"servers_{s}", counts[s], "servers")
         parts_ko.append(f"{STATUS_KO[s]} {c}대")
         parts_en.append(f"{c} {s}")
-    health = draft.number("fleet_health", d.fleet_health, "score", 1)
+    score = fleet_health(d.health[chosen], d.status[chosen]).score if scoped else d.fleet_health
+    health = draft.number("fleet_health", score, "score", 1)
     inc = draft.number("active_incidents", d.active_incidents, "incidents")
     alerts = draft.number("open_alerts", len(d.alerts), "alerts")
     draft.line(
-        f"{d.at} 기준 서버 {n}대: {', '.join(parts_ko)}. 전체 건강도 {health}, "
-        f"진행 중인 장애 {inc}건, 열린 알림 {alerts}건입니다.",
-        f"At {d.at}: {n} servers, {', '.join(parts_en)}. Fleet health {health}, "
-        f"{inc} active incident(s), {alerts} open alert(s).",
+        f"{d.at} 기준 {scope_ko} {n}대: {', '.join(parts_ko)}. 건강도 {health}. "
+        f"전체 진행 중인 장애 {inc}건, 열린 알림 {alerts}건입니다.",
+        f"At {d.at}: {n} {scope_en}, {', '.join(parts_en)}; health {health}. "
+        f"Fleet-wide: {inc} active incident(s), {alerts} open alert(s).",
     )
-    worst = [int(i) for i in np.lexsort((np.arange(d.size), d.health))[:3] if d.status[i] > 0]
+    by_health = chosen[np.lexsort((chosen, d.health[chosen]))]
+    worst = [int(i) for i in by_health[:3] if d.status[i] > 0]
     if worst:
         ko, en = [], []
         for i in worst:

@@ -9,8 +9,8 @@ from lib.ai.data import DIGITS, IncidentFact, show_metric
 from lib.ai.grounding import numbers_in
 from lib.ai.intents import parse
 from lib.ai.replies import REPLIES, _mean_correlations
-from lib.analysis import correlation_matrix
-from lib.sim import METRIC_INDEX
+from lib.analysis import STATUS_NAMES, correlation_matrix
+from lib.sim import METRIC_INDEX, REGIONS
 from tests.unit.ai.fleet_data import FLEET, alert, fleet_data
 
 
@@ -152,3 +152,12 @@ def test_mean_correlations_agree_with_the_analysis_server_by_server() -> None:
     want = np.mean(each, axis=0)[METRIC_INDEX["cpu_pct"]]
     off_diagonal = np.arange(want.size) != METRIC_INDEX["cpu_pct"]
     assert np.allclose(got[off_diagonal], want[off_diagonal], atol=1e-9)
+
+
+def test_a_summary_of_a_region_counts_its_servers_only() -> None:
+    data = fleet_data()
+    r = REPLIES["summary"](parse("서울 리전 상태 어때?"), data)
+    seoul = int(np.sum(data.region == REGIONS.index("ap-northeast-2")))
+    counts = {f.metric: f.value for f in r.figures}
+    assert counts["servers"] == seoul
+    assert sum(counts[f"servers_{s}"] for s in STATUS_NAMES) == seoul
