@@ -81,6 +81,7 @@ bench: venv system-deps
 	$(PY) -m tests.bench.bench_detect
 	$(PY) -m tests.bench.bench_history
 	$(PY) -m tests.bench.bench_api
+	$(PY) -m tests.bench.bench_ai
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py

@@ -15,6 +15,7 @@ from lib.http.errors import install_error_handlers
 from lib.http.middleware import App, install_cors
 from lib.http.ratelimit import api_rate_limit
 from lib.http.routes import (
+    ai,
     alerts,
     analytics,
     audit,
@@ -96,6 +97,7 @@ def create_app(
         app.include_router(module.router, prefix="/api", responses=everywhere)
     # The same reads and actions as MCP tools, for operators' own AI clients.
     app.include_router(mcp.router, prefix="/api")
+    app.include_router(ai.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 
