@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from lib.detect.adaptive import score_window
 from lib.detect.csvio import Notice, Series, format_rows, parse_series
-from lib.detect.params import Direction, SeriesConfig, SeriesConfigs
+from lib.detect.params import DEFAULT_PARAMS, Direction, Params, SeriesConfig, SeriesConfigs
 from lib.errors import ValidationError
 
 EXIT_BAD_INPUT = 2
@@ -81,13 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def score_series(series: Series, config: SeriesConfig) -> npt.NDArray[np.float64]:
+def score_series(
+    series: Series, config: SeriesConfig, params: Params = DEFAULT_PARAMS
+) -> npt.NDArray[np.float64]:
     """One score per row: the detector's over the scorable rows, 0 for the others."""
     usable = series.scorable
     scores = np.zeros(len(series.values))
     if usable.any():
         result = score_window(
-            series.values[usable, None], series.clock[usable], configs=SeriesConfigs.of([config])
+            series.values[usable, None],
+            series.clock[usable],
+            params,
+            configs=SeriesConfigs.of([config]),
         )
         scores[usable] = result.score[:, 0]
     return scores
