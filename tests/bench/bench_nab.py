@@ -143,6 +143,8 @@ def _cross_validated(
         + tune.row(r.normalised for r in in_sample)
     )
     print(f"{'ours, cross-validated (LOO)':{width}}" + tune.row(cv.normalised))
+    blind = tune.cross_validate(files, scored[1:])
+    print(f"{'  same, candidate 0 left out (LOO)':{width}}" + tune.row(blind.normalised))
     print("folds (held-out file: candidate chosen on the other 16, its standard threshold):")
     for f, c in zip(files, cv.choices, strict=True):
         print(f"  {f.name:<40} {c.candidate:>3}  {c.thresholds[0]:.4f}")
