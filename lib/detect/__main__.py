@@ -16,12 +16,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
-import numpy as np
-import numpy.typing as npt
-
-from lib.detect.adaptive import score_window
-from lib.detect.csvio import Notice, Series, format_rows, parse_series
-from lib.detect.params import DEFAULT_PARAMS, Direction, Params, SeriesConfig, SeriesConfigs
+from lib.detect.csvio import Notice, format_rows, parse_series
+from lib.detect.params import Direction, SeriesConfig
+from lib.detect.rows import score_series
 from lib.errors import ValidationError
 
 EXIT_BAD_INPUT = 2
@@ -79,23 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = score_series(series, config)
     sys.stdout.write("\n".join(format_rows(series, scores)) + "\n")
     return 0
-
-
-def score_series(
-    series: Series, config: SeriesConfig, params: Params = DEFAULT_PARAMS
-) -> npt.NDArray[np.float64]:
-    """One score per row: the detector's over the scorable rows, 0 for the others."""
-    usable = series.scorable
-    scores = np.zeros(len(series.values))
-    if usable.any():
-        result = score_window(
-            series.values[usable, None],
-            series.clock[usable],
-            params,
-            configs=SeriesConfigs.of([config]),
-        )
-        scores[usable] = result.score[:, 0]
-    return scores
 
 
 def _warn(name: str, notices: list[Notice]) -> None:

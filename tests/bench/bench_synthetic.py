@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lib.detect import SeriesConfig
-from lib.detect.__main__ import score_series
 from lib.detect.csvio import parse_series
+from lib.detect.rows import score_series
 from tests.bench import baselines, nab, synthetic, tune
 
 COMMAND = ".venv/bin/python -m tests.bench.bench_synthetic"

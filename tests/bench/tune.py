@@ -7,7 +7,7 @@ Command::
 The procedure: a random search. Candidate 0 is ``Params()`` as committed; the others draw every
 searched parameter log-uniformly within a factor ``SPREAD`` of it (integers rounded), from a
 fixed seed. Every candidate scores every file of the corpus in-process, through the same path as
-the CLI (``lib.detect.__main__.score_series``), and the candidate with the best NAB standard
+the CLI (``lib.detect.rows.score_series``), and the candidate with the best NAB standard
 score over the files it may see wins; each profile then keeps the threshold best on those files.
 
 Candidate 0 was itself tuned by hand on these 17 files before this procedure existed, so the
@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from lib.detect import Params, SeriesConfig
-from lib.detect.__main__ import score_series
 from lib.detect.csvio import Series, parse_series
+from lib.detect.rows import score_series
 from tests.bench import nab
 
 COMMAND = ".venv/bin/python -m tests.bench.tune"
