@@ -78,6 +78,7 @@ vercel-build: venv
 bench: venv system-deps
 	$(PY) -m tests.bench.bench_sim
 	$(PY) -m tests.bench.bench_nab
+	$(PY) -m tests.bench.bench_synthetic
 	$(PY) -m tests.bench.bench_detect
 	$(PY) -m tests.bench.bench_history
 	$(PY) -m tests.bench.bench_api

@@ -1,8 +1,11 @@
 """``python -m lib.detect score FILE.csv > out.csv``: score anyone's ``timestamp,value`` data.
 
-Writes ``timestamp,value,anomaly_score``, one row per input row, each score computed from that
-row and the rows before it only, with the product's detector and its default configuration.
-Bad input: a message naming the line on stderr and exit code 2.
+Writes ``timestamp,value,anomaly_score``, one row per input row in input order, each score
+computed from that row and the rows before it only, with the product's detector and its default
+configuration. Untidy rows (a clock stepping back or repeating, gaps, empty or non-numeric
+values) are still scored and named on stderr by their line (``lib.detect.csvio``); a row with no
+readable value or time scores 0 and teaches the detector nothing. Only a file that is not
+``timestamp,value`` text, or cannot be read, exits with code 2.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
-from lib.detect.adaptive import score_window
-from lib.detect.csvio import format_rows, parse_series
-from lib.detect.params import Direction, SeriesConfig, SeriesConfigs
+from lib.detect.csvio import Notice, format_rows, parse_series
+from lib.detect.params import Direction, SeriesConfig
+from lib.detect.rows import score_series
 from lib.errors import ValidationError
 
 EXIT_BAD_INPUT = 2
+NOTICES_PER_KIND = 10
+"""Lines named per kind of notice; the rest are counted."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,11 +72,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         warn_below=args.warn_below,
         crit_below=args.crit_below,
     )
-    result = score_window(
-        series.values[:, None], series.timestamps, configs=SeriesConfigs.of([config])
-    )
-    sys.stdout.write("\n".join(format_rows(series, result.score[:, 0])) + "\n")
+    _warn(name, series.notices)
+    scores = score_series(series, config)
+    sys.stdout.write("\n".join(format_rows(series, scores)) + "\n")
     return 0
+
+
+def _warn(name: str, notices: list[Notice]) -> None:
+    shown: Counter[str] = Counter()
+    for notice in notices:
+        shown[notice.kind] += 1
+        if shown[notice.kind] <= NOTICES_PER_KIND:
+            print(f"warning: {name}: line {notice.line}: {notice.message}", file=sys.stderr)
+    for kind, count in sorted(shown.items()):
+        if count > NOTICES_PER_KIND:
+            print(
+                f"warning: {name}: {count - NOTICES_PER_KIND} more lines like these ({kind})",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ def _row_weights(n_rows: int, windows: tuple[tuple[int, int], ...], profile: Pro
 
 
 def _raw_by_threshold(
-    files: list[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
+    files: Sequence[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
     """Raw corpus score at every candidate threshold; also the null (nothing detected) score."""
     all_scores, all_weights, all_windows = [], [], []
@@ -184,8 +184,24 @@ def _raw_by_threshold(
     return score[last_of_group], total[last_of_group], null
 
 
+def normalise(files: Sequence[LabelledFile], raw: float, profile: Profile) -> float:
+    """``100 * (raw - null) / (perfect - null)`` over ``files``."""
+    n_windows = sum(len(f.windows) for f in files)
+    null, perfect = -profile.fn * n_windows, profile.tp * n_windows
+    return 100.0 * (raw - null) / (perfect - null)
+
+
+def raw_at_threshold(
+    file: LabelledFile, scores: npt.ArrayLike, profile: Profile, threshold: float
+) -> float:
+    """Raw NAB sum of one file when every row scoring at or above ``threshold`` is a detection."""
+    thresholds, totals, null = _raw_by_threshold([file], [scores], profile)
+    admitted = np.flatnonzero(thresholds >= threshold)
+    return float(totals[admitted[-1]]) if admitted.size else null
+
+
 def score_corpus(
-    files: list[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
+    files: Sequence[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
 ) -> CorpusScore:
     """Best normalised score over all thresholds for one detector and profile."""
     thresholds, totals, null = _raw_by_threshold(files, scores, profile)

@@ -51,3 +51,15 @@ def test_a_perfect_detector_scores_100_and_one_that_detects_everything_0(files) 
     everything = [[1.0] * len(f.values) for f in files]
     raw = nab.score_corpus(files, everything, nab.PROFILES[0])
     assert raw.normalised == 0.0  # no threshold beats detecting nothing
+
+
+def test_held_out_sums_at_the_corpus_threshold_give_the_corpus_score(files) -> None:
+    scores = nab.load_detector(NAB_DIR, "numenta", files)
+    for profile in nab.PROFILES:
+        corpus = nab.score_corpus(files, scores, profile)
+        raw = sum(
+            nab.raw_at_threshold(f, s, profile, corpus.threshold)
+            for f, s in zip(files, scores, strict=True)
+        )
+        assert raw == pytest.approx(corpus.raw)
+        assert nab.normalise(files, raw, profile) == pytest.approx(corpus.normalised)
