@@ -16,6 +16,7 @@ Cache headers, for the routes of any module:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,6 +32,8 @@ from lib.http.state import AppState, get_state
 if TYPE_CHECKING:
     from lib.engine import Engine
     from lib.sim import Fleet, Overrides
+
+_BUCKET = re.compile(r"-?\d{1,18}")
 
 __all__ = ["Read", "Reading", "cache_for_bucket", "no_store", "reading"]
 
@@ -97,6 +100,34 @@ class Reading:
         if bucket > self.bucket:
             raise ValidationError(
                 f"{field!r} is in the future (now is {self.now:.0f})", field=field
+            )
+        return bucket
+
+    def past_bucket(self, text: str, *, field: str) -> int:
+        """The bucket named by ``text`` (an ISO-8601 time or a bucket number): not later than
+        now, nor older than the retention (``RETENTION_DAYS``)."""
+        text = text.strip()
+        if _BUCKET.fullmatch(text):
+            bucket = int(text)
+        else:
+            try:
+                instant = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(
+                    f"{field!r} must be an ISO-8601 time or a bucket number", field=field
+                ) from None
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=UTC)
+            bucket = self.state.buckets.bucket_of(instant.timestamp())
+        if bucket > self.bucket:
+            raise ValidationError(
+                f"{field!r} is in the future (now is {self.now:.0f})", field=field
+            )
+        days = self.engine.runtime(self.now).retention_days
+        oldest = self.bucket - days * 86_400 // self.state.buckets.bucket_seconds
+        if bucket < oldest:
+            raise ValidationError(
+                f"{field!r} is older than the {days} days kept (RETENTION_DAYS)", field=field
             )
         return bucket
 
