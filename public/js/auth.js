@@ -28,6 +28,11 @@ export function asOperator(action) {
 }
 
 async function whoAmI() {
+  // Without a session cookie the answer is a 401 the console would log: do not ask.
+  if (!document.cookie.includes("om_csrf=") && !sessionStorage.getItem("om.csrf")) {
+    render();
+    return;
+  }
   try {
     const me = await api("/auth/me");
     state.role = me.role;

@@ -100,6 +100,7 @@ function patch(id) {
   parts.badge.title = t("card.alerts", { n: server.alerts });
   parts.badge.setAttribute("aria-label", t("card.alerts", { n: server.alerts }));
   card.el.dataset.cpu = String(server.values.cpu_pct ?? "");
+  card.el.dataset.bucket = String(state.bucket ?? "");
   if (server.sparkLength > 1) {
     const points = [];
     const offset = SPARK_POINTS - server.sparkLength;

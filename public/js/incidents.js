@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
 import { t, pick, onLanguage, formatTime } from "./i18n.js";
-import { state, changed } from "./state.js";
+import { state, changed, subscribe } from "./state.js";
 import { asOperator, isOperator } from "./auth.js";
 
 const FAILURE_TYPES = [
@@ -39,13 +39,13 @@ function alertItem(a) {
     : null;
   return h(
     `li.alert.l-${a.level}`,
-    { dataset: { id: a.id, server: a.server_id, state: a.state } },
+    { dataset: { id: a.id, server: a.server, state: a.state } },
     h("span.level", {}, a.level),
     " ",
-    h("a", { href: `#/server/${encodeURIComponent(a.server_id)}` }, a.server_id),
+    h("a", { href: `#/server/${encodeURIComponent(a.server)}` }, a.server),
     ` ${a.metric} · ${a.state} · ${formatTime(a.fired_at)}`,
     a.acknowledged_by ? ` · ${t("alerts.acked", { by: a.acknowledged_by })}` : "",
-    a.message ? h("div.muted", {}, pick(a.message)) : null,
+    h("div.muted", {}, pick(a.summary)),
     ack,
   );
 }
@@ -132,7 +132,11 @@ export function initIncidents() {
   $("inject-type").value = "database_timeout";
   $("inject").addEventListener("submit", inject);
   onLanguage(render);
-  window.addEventListener("om:auth", () => { if (active) render(); });
+  subscribe((topics) => {
+    if (!active) return;
+    if (topics.has("servers")) renderTargets();
+    if (topics.has("auth")) render();
+  });
 }
 
 export { render as renderIncidents };

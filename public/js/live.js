@@ -2,7 +2,7 @@
 // stream is unavailable, and an indicator that says live, reconnecting or stale.
 import { fleetAll } from "./api.js";
 import { t, onLanguage } from "./i18n.js";
-import { applyFleet, applySnapshot, changed, state } from "./state.js";
+import { applyFleet, applySnapshot, changed, state, SPARK_POINTS } from "./state.js";
 
 const indicator = document.getElementById("live");
 const indicatorText = document.getElementById("live-text");
@@ -11,14 +11,17 @@ const handlers = { alert: [], incident: [] };
 let source = null;
 let lastId = null;
 let lastBucket = null;
+let streamBucket = null;
+let gaps = 0;
 let lastDataAt = 0;
 let bucketSeconds = 3;
 let mode = "connecting"; // connecting | live | polling | reconnecting | stale
 let pollTimer = 0;
 let retryTimer = 0;
 let failures = 0;
+let startBucket = Infinity;
 
-/** Register ``fn(data)`` for the stream's ``alert`` or ``incident`` events. */
+/** Register ``fn(data, replayed)`` (``replayed``: from before the page opened) for the stream's ``alert`` or ``incident`` events. */
 export function on(kind, fn) { handlers[kind].push(fn); }
 
 function show(next) {
@@ -34,16 +37,23 @@ function render() {
   document.body.dataset.live = shown;
 }
 
+/** A bucket now shown (from the stream or a poll). */
 function received(bucket) {
-  // A skipped bucket would be a gap in the stream; the page counts them for the tests and
-  // the operator alike (shown in the indicator's title).
-  if (lastBucket != null && bucket > lastBucket + 1 && mode !== "polling") {
-    const gaps = Number(document.body.dataset.gaps ?? 0) + 1;
-    document.body.dataset.gaps = String(gaps);
-  }
   if (lastBucket == null || bucket > lastBucket) lastBucket = bucket;
   document.body.dataset.bucket = String(lastBucket);
   lastDataAt = Date.now();
+}
+
+/** A snapshot from the stream: a bucket skipped since the last one is a gap in the stream,
+ * counted where the tests and the operator (the indicator's title) can see it. */
+function streamed(bucket) {
+  if (streamBucket != null && bucket > streamBucket + 1) {
+    gaps += 1;
+    document.body.dataset.gaps = String(gaps);
+    indicator.title = `${gaps} gap(s) in the stream`;
+  }
+  if (streamBucket == null || bucket > streamBucket) streamBucket = bucket;
+  document.body.dataset.streamBucket = String(streamBucket);
 }
 
 function connect() {
@@ -61,7 +71,12 @@ function connect() {
   source.addEventListener("snapshot", (event) => {
     lastId = event.lastEventId || lastId;
     const snap = JSON.parse(event.data);
-    if (lastBucket != null && snap.bucket <= lastBucket) return;
+    streamed(snap.bucket);
+    if (lastBucket != null && snap.bucket <= lastBucket) {
+      // The minutes before the page opened, asked for to fill the sparklines.
+      applySnapshot(snap, { history: true });
+      return;
+    }
     estimateBucket(snap);
     received(snap.bucket);
     applySnapshot(snap);
@@ -71,7 +86,8 @@ function connect() {
     source.addEventListener(kind, (event) => {
       lastId = event.lastEventId || lastId;
       const data = JSON.parse(event.data);
-      for (const fn of handlers[kind]) fn(data);
+      const replayed = data.bucket <= startBucket;
+      for (const fn of handlers[kind]) fn(data, replayed);
     });
   }
   source.addEventListener("error", () => {
@@ -133,6 +149,9 @@ export async function start() {
     const page = await fleetAll();
     received(page.bucket);
     applyFleet(page);
+    // Start the stream a few minutes back: its snapshots fill the sparklines at once.
+    startBucket = page.bucket;
+    lastId = String(page.bucket - SPARK_POINTS);
   } catch {
     show("stale");
   }

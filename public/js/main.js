@@ -72,18 +72,18 @@ async function boot() {
   const auth = initAuth();
   window.addEventListener("hashchange", route);
   route();
-  on("alert", (data) => {
+  on("alert", (data, replayed) => {
     // The engine groups the alerts of one incident into one notification: toast that.
-    if (data.kind === "notification") {
+    if (data.kind === "notification" && !replayed) {
       toast(lang === "ko" ? data.summary_ko : data.summary_en, data.level);
     }
     scheduleCounts();
   });
   on("incident", scheduleCounts);
+  refreshSla();
   await start();
   await auth;
   renderIncidents();
-  refreshSla();
   refreshIncidents();
   setInterval(() => { if (state.mode === "live") refreshCounts(); }, 15_000);
   setInterval(refreshSla, 60_000);

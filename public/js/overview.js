@@ -29,6 +29,7 @@ function duration(seconds) {
 
 function renderSla() {
   if (!sla) return;
+  document.getElementById("sla").removeAttribute("aria-busy");
   const f = sla.fleet;
   const times = sla.incident_times;
   const pct = (x) => `${formatNumber(x * 100, 3)}%`;

@@ -83,15 +83,16 @@ export function applyFleet(page, { replay = false } = {}) {
 }
 
 /** One ``snapshot`` event of the stream. Sparklines always advance; the view only when live. */
-export function applySnapshot(snap) {
+export function applySnapshot(snap, { history = false } = {}) {
   if (snap.metrics) state.metrics = snap.metrics;
   const cpu = state.metrics.indexOf("cpu_pct");
-  const live = state.mode === "live";
+  const live = state.mode === "live" && !history;
   for (const s of snap.servers) {
     const server = record(s.id);
     if (server.sparkBucket < snap.bucket) {
       pushSpark(server, s.values[cpu]);
       server.sparkBucket = snap.bucket;
+      server.version += 1;
     }
     if (!live) continue;
     server.status = s.status;
@@ -100,6 +101,10 @@ export function applySnapshot(snap) {
     state.metrics.forEach((name, k) => { values[name] = s.values[k]; });
     server.values = values;
     server.version += 1;
+  }
+  if (history) {
+    changed("servers");
+    return;
   }
   state.lastSnapshot = snap;
   if (live) {

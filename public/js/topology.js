@@ -5,6 +5,7 @@ import { t, onLanguage } from "./i18n.js";
 import { state, subscribe } from "./state.js";
 
 const LAYERS = [["loadbalancer"], ["web"], ["api"], ["database", "cache", "queue"]];
+const SHORT = { loadbalancer: "lb", database: "db" };
 const root = document.getElementById("topology");
 const nodes = new Map(); // id → {group, circle}
 let builtFor = "";
@@ -24,7 +25,7 @@ function build() {
     const rows = Math.max(1, ...columns.map((c) => c.length));
     const width = 640;
     const height = 40 + rows * 44;
-    const x = (k) => 70 + k * ((width - 140) / (LAYERS.length - 1));
+    const x = (k) => 60 + k * ((width - 120) / (LAYERS.length - 1));
     const y = (k, n) => 30 + (k + 0.5) * ((height - 40) / n);
     const place = new Map();
     columns.forEach((col, k) => col.forEach((s, j) => place.set(s.id, [x(k), y(j, col.length)])));
@@ -38,7 +39,7 @@ function build() {
         edges.push(svg("line", { x1, y1, x2, y2, class: "edge" }));
       }
     }
-    const heads = LAYERS.map((roles, k) => svg("text", { x: x(k), y: 16, class: "layer", "text-anchor": "middle" }, roles.join(" / ")));
+    const heads = LAYERS.map((roles, k) => svg("text", { x: x(k), y: 16, class: "layer", "text-anchor": "middle" }, roles.map((r) => SHORT[r] ?? r).join(" · ")));
     const drawn = [...place.entries()].map(([id, [cx, cy]]) => {
       const circle = svg("circle", { cx, cy, r: 11, class: "node" });
       const ring = svg("circle", { cx, cy, r: 16, class: "ring" });
