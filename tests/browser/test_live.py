@@ -15,7 +15,8 @@ from tests.browser.conftest import Console, PageErrors, open_console
 SHOWN = """() => {
   const grid = document.querySelector('#grid');
   const bucket = Number(grid.dataset.bucket);
-  const cards = [...grid.querySelectorAll('.card')].filter(c => Number(c.dataset.bucket) === bucket);
+  const cards = [...grid.querySelectorAll('.card')]
+    .filter(c => Number(c.dataset.bucket) === bucket);
   return {bucket, cpu: Object.fromEntries(cards.map(c => [c.dataset.id, Number(c.dataset.cpu)]))};
 }"""
 
