@@ -125,8 +125,9 @@ def page_errors(page: Page) -> PageErrors:
 
     def on_failed(request: Request) -> None:
         failure = request.failure or ""
-        # A stream the page closes itself (navigation, reload) ends as aborted: not a failure.
-        if "ERR_ABORTED" in failure and "/api/stream" in request.url:
+        # What a navigation or reload cancels (the stream, a fetch under way) ends as aborted:
+        # the page left, the request did not fail.
+        if "ERR_ABORTED" in failure:
             return
         errors.failed.append(f"{request.url}: {failure}")
 
