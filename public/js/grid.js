@@ -66,7 +66,7 @@ function build(server) {
 
 function setBar(bar, value) {
   const pct = Math.max(0, Math.min(100, value ?? 0));
-  bar.fill.style.setProperty("--v", `${pct}%`);
+  bar.fill.style.setProperty("--v", String(pct / 100));
   bar.fill.classList.toggle("hot", pct >= 90);
   bar.value.data = value == null ? "–" : `${Math.round(value)}%`;
 }
@@ -102,10 +102,20 @@ function patch(id) {
   card.el.dataset.cpu = String(server.values.cpu_pct ?? "");
   card.el.dataset.bucket = String(state.bucket ?? "");
   if (server.sparkLength > 1) {
-    const points = [];
+    // Scaled to its own range (at least 2 points of %), so that small moves show.
+    const ring = server.spark.subarray(0, server.sparkLength);
+    let low = Infinity;
+    let high = -Infinity;
+    for (const v of ring) {
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+    const span = Math.max(2, high - low);
+    const base = (low + high - span) / 2;
     const offset = SPARK_POINTS - server.sparkLength;
-    for (let k = 0; k < server.sparkLength; k += 1) {
-      points.push(`${offset + k},${(100 - Math.max(0, Math.min(100, server.spark[k]))).toFixed(1)}`);
+    const points = [];
+    for (let k = 0; k < ring.length; k += 1) {
+      points.push(`${offset + k},${(95 - ((ring[k] - base) / span) * 90).toFixed(1)}`);
     }
     parts.line.setAttribute("points", points.join(" "));
   }

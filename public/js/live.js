@@ -149,9 +149,11 @@ export async function start() {
     const page = await fleetAll();
     received(page.bucket);
     applyFleet(page);
-    // Start the stream a few minutes back: its snapshots fill the sparklines at once.
+    // Start the stream a little back: its snapshots fill the sparklines at once. A large
+    // fleet asks for fewer (each snapshot carries every server).
     startBucket = page.bucket;
-    lastId = String(page.bucket - SPARK_POINTS);
+    const back = Math.max(4, Math.min(SPARK_POINTS, Math.floor(12_000 / page.summary.servers)));
+    lastId = String(page.bucket - back);
   } catch {
     show("stale");
   }

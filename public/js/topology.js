@@ -1,5 +1,6 @@
 // Topology per region: load balancers → web → API → database / cache / queue, coloured by
 // status, with each open incident's root cause and affected servers ringed.
+import { api } from "./api.js";
 import { h, svg, fill } from "./dom.js";
 import { t, onLanguage } from "./i18n.js";
 import { state, subscribe } from "./state.js";
@@ -10,6 +11,31 @@ const root = document.getElementById("topology");
 const nodes = new Map(); // id → {group, circle}
 let builtFor = "";
 let active = false;
+// id → the ids it depends on, from each server's detail; fetched once for fleets small enough
+// to draw edge by edge. Without it (or for a large fleet) adjacent layers are joined.
+let dependsOn = null;
+let loading = false;
+const DETAILED_UP_TO = 60;
+
+async function loadDependencies() {
+  if (loading || dependsOn || state.servers.size === 0 || state.servers.size > DETAILED_UP_TO) return;
+  loading = true;
+  const found = new Map();
+  const ids = [...state.servers.keys()];
+  for (let k = 0; k < ids.length; k += 6) {
+    const details = await Promise.all(ids.slice(k, k + 6).map((id) => api(`/servers/${encodeURIComponent(id)}`).catch(() => null)));
+    for (const d of details) if (d) found.set(d.id, d.dependencies);
+  }
+  dependsOn = found;
+  loading = false;
+  builtFor = "";
+  if (active) paint();
+}
+
+function joined(a, b) {
+  if (!dependsOn) return true;
+  return (dependsOn.get(a.id) ?? []).includes(b.id) || (dependsOn.get(b.id) ?? []).includes(a.id);
+}
 
 function build() {
   const byRegion = new Map();
@@ -34,6 +60,7 @@ function build() {
       const [from, to] = [columns[k], columns[k + 1]];
       if (from.length * to.length > 400) continue; // a huge region: nodes only, edges would be noise
       for (const a of from) for (const b of to) {
+        if (!joined(a, b)) continue;
         const [x1, y1] = place.get(a.id);
         const [x2, y2] = place.get(b.id);
         edges.push(svg("line", { x1, y1, x2, y2, class: "edge" }));
@@ -82,12 +109,17 @@ function paint() {
 
 export function showTopology(on) {
   active = on;
-  if (on) paint();
+  if (on) {
+    paint();
+    loadDependencies();
+  }
 }
 
 export function initTopology() {
   subscribe((topics) => {
-    if (active && (topics.has("servers") || topics.has("incidents"))) paint();
+    if (!active) return;
+    if (topics.has("servers") || topics.has("incidents")) paint();
+    if (topics.has("servers")) loadDependencies();
   });
   onLanguage(() => {
     builtFor = "";

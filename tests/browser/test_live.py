@@ -70,3 +70,17 @@ def test_a_cut_stream_reconnects_and_leaves_no_gap(
     # Only the connections refused on purpose failed.
     unexpected = [e for e in page_errors.failed if "/api/stream" not in e]
     assert unexpected == []
+
+
+def test_without_the_stream_the_page_polls(page: Page, console: Console) -> None:
+    # A proxy that refuses event streams: the stream answers 503 every time.
+    page.route("**/api/stream**", lambda route: route.fulfill(status=503, body="no streams"))
+    page.goto(f"{console.url}/#/servers")
+    page.wait_for_selector("#live[data-state='polling']", timeout=15_000)
+    shown = int(page.get_attribute("#grid", "data-bucket") or 0)
+    page.wait_for_function(
+        "b => Number(document.querySelector('#grid').dataset.bucket) > b",
+        arg=shown,
+        timeout=5_000,
+    )
+    assert page.get_attribute("body", "data-stream-bucket") is None

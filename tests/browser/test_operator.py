@@ -36,6 +36,8 @@ def test_inject_alert_and_recovery(page: Page, console: Console, page_errors: Pa
     page.wait_for_selector(
         f"{card}:is([data-status='warning'], [data-status='critical'])", timeout=20_000
     )
+    # The engine's grouped notification arrives on the stream as a toast.
+    page.wait_for_selector(".toast", timeout=30_000)
 
     page.goto(f"{console.url}/#/incidents")
     alert = f"#alerts li[data-server='{target}'][data-state='firing']"
