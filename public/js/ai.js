@@ -33,9 +33,11 @@ export function linkServers(text, names = []) {
   return out;
 }
 
-/** A small line chart of ``chart.points`` ([{at|x, value|y}]) as SVG. */
+/** A small line chart of a ``line`` hint's ``points`` ([{x: bucket, value}]) as SVG; other
+ * hints (status, bar, topology, …) are left to the text. */
 function miniChart(chart) {
-  const points = (chart.points ?? chart.series?.[0]?.points ?? []).map((p) => [Date.parse(p.at ?? p.x) || Number(p.x) || 0, Number(p.value ?? p.y)]);
+  if (chart.type !== "line") return null;
+  const points = (chart.points ?? []).map((p) => [Number(p.x), Number(p.value)]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (points.length < 2) return null;
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
@@ -60,7 +62,14 @@ async function ask(question) {
   let streamed = "";
   try {
     const csrf = getCsrf();
-    const events = postEvents("/api/ai/ask", { question, lang, ...(conversation ? { conversation_id: conversation } : {}) }, csrf ? { "X-CSRF-Token": csrf } : {});
+    const body = {
+      question,
+      lang,
+      ...(conversation ? { conversation_id: conversation } : {}),
+      // In replay the question is about the moment on screen.
+      ...(state.mode === "replay" && state.replayAt ? { at: state.replayAt } : {}),
+    };
+    const events = postEvents("/api/ai/ask", body, csrf ? { "X-CSRF-Token": csrf } : {});
     for await (const { event, data } of events) {
       if (event === "thinking") {
         steps.append(h("li", {}, h("strong", {}, String(data.label ?? data.step ?? "")), data.detail ? ` — ${data.detail}` : ""));
