@@ -102,6 +102,24 @@ class Settings(BaseSettings):
     rate_limit_ai_per_minute: int = Field(
         20, ge=1, le=10_000, description="AI assistant questions per minute per client."
     )
+    # AI assistant
+    ai_base_url: str | None = Field(
+        None, description="OpenAI-compatible API base URL (…/v1); unset: local answers only."
+    )
+    ai_api_key: SecretStr | None = Field(None, description="API key sent to AI_BASE_URL.")
+    ai_model: str = Field("gpt-4o-mini", description="Chat model named in each request.")
+    ai_budget_s: float = Field(
+        8.0, gt=0.5, le=60, description="Hard budget of one answer, model included (seconds)."
+    )
+    ai_first_token_timeout_s: float = Field(
+        3.0, gt=0, le=60, description="Wait this long for the model's first token, then fall back."
+    )
+    ai_stall_timeout_s: float = Field(
+        2.0, gt=0, le=60, description="Longest pause mid-stream before falling back."
+    )
+    ai_conversation_ttl_s: int = Field(
+        1800, ge=60, le=86_400, description="How long a conversation's context is kept."
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS (JSON list); empty: closed."
     )

@@ -15,6 +15,7 @@ from lib.http.errors import install_error_handlers
 from lib.http.middleware import App, install_cors
 from lib.http.ratelimit import api_rate_limit
 from lib.http.routes import (
+    ai,
     alerts,
     analytics,
     audit,
@@ -93,6 +94,7 @@ def create_app(
     # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
     for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
         app.include_router(module.router, prefix="/api", responses=everywhere)
+    app.include_router(ai.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 
