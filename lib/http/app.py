@@ -25,6 +25,7 @@ from lib.http.routes import (
     incidents,
     metrics,
     operations,
+    push,
     servers,
     stream,
     tokens,
@@ -93,6 +94,8 @@ def create_app(
     # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
     for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
         app.include_router(module.router, prefix="/api", responses=everywhere)
+    # Web Push: the VAPID key, subscriptions, the test notification.
+    app.include_router(push.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 
