@@ -136,9 +136,17 @@ class PushDispatch:
         """The engine's notifier: record the advance's notices; send nothing."""
         if not self.enabled:
             return
-        notices = notices_from(self._fleet(), notifications, incidents, min_level=min_level)
-        queue.record(self.kv, [queue.Entry(n.key, n) for n in notices])
-        self.pending = self.pending or bool(notices)
+        if not notifications and not incidents:
+            return
+        told = notices_from(
+            self._fleet(),
+            notifications,
+            incidents,
+            min_level=min_level,
+            incident_of=queue.incident_groups(self.kv),
+        )
+        queue.record(self.kv, [queue.Entry(n.key, n) for n in told.notices], told)
+        self.pending = self.pending or bool(told.notices)
 
     # -- after the lock: send ----------------------------------------------------------
 

@@ -3,8 +3,10 @@
 Two sources: the alert groups' notifications (``lib.alerts.Notification``) and the incident
 transitions among the advance's stream events (``incident`` events: detected, recovery_started,
 recovered, recovery_failed, closed). A group that opens in the bucket its incident is detected
-is told once, as the incident's opening with its diagnosis; other groups (a false alert, an
-escalation, a resolution) are told as alerts.
+belongs to that incident from then on: the incident is told through its own transitions (its
+opening with the diagnosis, recovery attempted, recovered, escalated, resolved), and the
+group's own escalations and resolution are not told again. Groups with no incident behind
+them (false alerts) are told as alerts.
 
 Every notice has a deterministic ``key``, so the engine redoing a range after a crash records
 the same notices again instead of new ones, and a ``subject`` (the incident or the alert group)
@@ -87,30 +89,52 @@ class Notice:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class Told:
+    """The notices of one advance, and which alert groups now belong to which incident."""
+
+    notices: list[Notice]
+    links: dict[str, str]
+    """group id → incident id, for groups whose incident opened in this advance."""
+    unlinked: list[str]
+    """Groups whose incident closed in this advance."""
+
+
 def notices_from(
     fleet: Fleet,
     notifications: Sequence[Notification],
     events: Iterable[Event],
     *,
     min_level: str = "info",
-) -> list[Notice]:
-    """The notices of one advance at or above ``min_level``, in bucket order."""
+    incident_of: Mapping[str, str] | None = None,
+) -> Told:
+    """The notices of one advance at or above ``min_level``, in bucket order.
+
+    ``incident_of`` maps the alert groups of incidents opened by earlier advances to them:
+    an incident is told through its own transitions, so its group's escalations and
+    resolution are not told again as alerts.
+    """
+    links = dict(incident_of or {})
     openings = {(n.bucket, fleet.ids[n.root]): n for n in notifications if n.reason == "opened"}
     out: list[Notice] = []
-    absorbed: set[str] = set()
+    closed: set[str] = set()
     for event in events:
         if event.kind != "incident" or event.data.get("change") not in _INCIDENT_CHANGES:
             continue
         group = openings.get((event.bucket, str(event.data.get("root_server"))))
         if event.data["change"] == "detected" and group is not None:
-            absorbed.add(group.group_id)
+            links[group.group_id] = str(event.data["id"])
+        if event.data["change"] == "closed":
+            closed.add(str(event.data["id"]))
         out.append(_incident_notice(fleet, event, group))
-    for n in notifications:
-        if n.group_id in absorbed and n.reason == "opened":
-            continue
-        out.append(_alert_notice(fleet, n))
+    out += [_alert_notice(fleet, n) for n in notifications if n.group_id not in links]
     floor = parse_level(min_level)
-    return sorted((n for n in out if n.rank >= floor), key=lambda n: n.bucket)
+    known = incident_of or {}
+    return Told(
+        notices=sorted((n for n in out if n.rank >= floor), key=lambda n: n.bucket),
+        links={g: i for g, i in links.items() if g not in known and i not in closed},
+        unlinked=[g for g, i in links.items() if i in closed and g in known],
+    )
 
 
 def _where(fleet: Fleet, servers: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:

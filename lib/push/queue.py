@@ -6,6 +6,8 @@ after a crash writes the same fields again. Claiming takes a field with ``HDEL``
 gets 1) and marks its key sent with ``SET om:push:sent:<key> NX``: a notice recorded again after
 it was sent finds the mark and is dropped. So every notice goes out once, whatever the number
 of workers; a worker that dies between claiming and sending loses that notice (at most once).
+
+``om:push:groups`` maps the alert groups of open incidents to them (``lib.push.notices``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lib.errors import StoreError
-from lib.push.notices import Notice
+from lib.push.notices import Notice, Told
 
 if TYPE_CHECKING:
     from lib.store.kv import Kv
 
 QUEUE_KEY = "om:push:queue"
+GROUPS_KEY = "om:push:groups"
 SENT_PREFIX = "om:push:sent:"
 SENT_KEEP_MS = 2 * 86_400_000  # longer than any range the engine could redo
 
@@ -54,9 +57,33 @@ class Entry:
         return cls(key, notice, data.get("only"), data.get("not_before", 0.0), data["attempt"])
 
 
-def record(kv: Kv, entries: list[Entry]) -> None:
+def record(kv: Kv, entries: list[Entry], told: Told | None = None) -> None:
+    """Queue ``entries``, and keep which alert groups belong to which open incident."""
+    commands: list[list[str | int | float]] = []
     if entries:
-        kv.hset(QUEUE_KEY, {e.key: e.to_json() for e in entries})
+        commands.append(["HSET", QUEUE_KEY, *_flat({e.key: e.to_json() for e in entries})])
+    if told is not None and told.links:
+        commands.append(["HSET", GROUPS_KEY, *_flat(told.links)])
+    if told is not None and told.unlinked:
+        commands.append(["HDEL", GROUPS_KEY, *told.unlinked])
+    if commands:
+        _raise_errors(kv.pipeline(commands))
+
+
+def incident_groups(kv: Kv) -> dict[str, str]:
+    """Alert group id → id of the open incident it belongs to."""
+    return kv.hgetall(GROUPS_KEY)
+
+
+def _flat(mapping: dict[str, str]) -> list[str]:
+    return [item for pair in mapping.items() for item in pair]
+
+
+def _raise_errors(replies: list[object]) -> list[object]:
+    for reply in replies:
+        if isinstance(reply, StoreError):
+            raise reply
+    return replies
 
 
 def due(kv: Kv, now_s: float) -> list[Entry]:
@@ -73,10 +100,7 @@ def claim(kv: Kv, entries: list[Entry]) -> list[Entry]:
     for e in entries:
         commands.append(["HDEL", QUEUE_KEY, e.key])
         commands.append(["SET", SENT_PREFIX + e.key, "1", "NX", "PX", SENT_KEEP_MS])
-    replies = kv.pipeline(commands)
-    for reply in replies:
-        if isinstance(reply, StoreError):
-            raise reply
+    replies = _raise_errors(kv.pipeline(commands))
     won = []
     for i, e in enumerate(entries):
         removed, marked = replies[2 * i], replies[2 * i + 1]
