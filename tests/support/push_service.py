@@ -106,6 +106,7 @@ class PushService:
         self.host = host
         self._subs: dict[str, BrowserSubscription] = {}
         self._replies: dict[str | None, tuple[Reply, int | None]] = {None: (201, None)}
+        self._times: dict[str | None, int | None] = {}
         self._lock = threading.Lock()
         self._release = threading.Event()
         self.received: list[Received] = []
@@ -141,11 +142,18 @@ class PushService:
         return sub
 
     def reply(
-        self, status: Reply, *, endpoint: str | None = None, retry_after: int | None = None
+        self,
+        status: Reply,
+        *,
+        endpoint: str | None = None,
+        retry_after: int | None = None,
+        times: int | None = None,
     ) -> None:
-        """Answer ``status`` (201, 404, 410, 429, or ``"hang"``) to one endpoint or to all."""
+        """Answer ``status`` (201, 404, 410, 429, 5xx or ``"hang"``) to one endpoint or to
+        all; with ``times``, only to that many requests, then 201 again."""
         with self._lock:
             self._replies[endpoint] = (status, retry_after)
+            self._times[endpoint] = times
 
     def payloads(self, endpoint: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -180,7 +188,7 @@ class PushService:
         with self._lock:
             self.requests += 1
             sub = self._subs.get(endpoint)
-            status, retry_after = self._replies.get(endpoint, self._replies[None])
+            status, retry_after = self._next_reply(endpoint)
         if sub is None:
             return self._reject(endpoint, 404, "no such subscription")
         try:
@@ -217,6 +225,15 @@ class PushService:
             return 201, {"Location": f"{self.origin}/message/{uuid.uuid4().hex}"}
         extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         return int(status), extra
+
+    def _next_reply(self, endpoint: str) -> tuple[Reply, int | None]:
+        which: str | None = endpoint if endpoint in self._replies else None
+        left = self._times.get(which)
+        if left is not None:
+            if left <= 0:
+                return 201, None
+            self._times[which] = left - 1
+        return self._replies[which]
 
     def _reject(self, endpoint: str, status: int, reason: str) -> tuple[int, dict[str, str]]:
         with self._lock:
