@@ -26,6 +26,7 @@ from lib.http.routes import (
     incidents,
     metrics,
     operations,
+    push,
     servers,
     stream,
     tokens,
@@ -95,6 +96,8 @@ def create_app(
     for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
         app.include_router(module.router, prefix="/api", responses=everywhere)
     app.include_router(ai.router, prefix="/api", responses=everywhere)
+    # Web Push: the VAPID key, subscriptions, the test notification.
+    app.include_router(push.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

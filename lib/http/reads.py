@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Response
+from fastapi import BackgroundTasks, Depends, Response
 
 from lib.engine.view import FleetView, fleet_view
 from lib.errors import NotFound, ValidationError
@@ -160,10 +160,16 @@ def reading(
     state: Annotated[AppState, Depends(get_state)],
     who: Annotated[Principal | None, Depends(read_access)],
     response: Response,
+    background: BackgroundTasks,
 ) -> Reading:
-    """The read dependency: access, the time, the engine's catch-up, the cache header."""
+    """The read dependency: access, the time, the engine's catch-up, the cache header.
+
+    Pushes the catch-up recorded go out after the response (``PUSH_BUDGET_S`` at most).
+    """
     now = state.clock.now()
     state.engine.maybe_advance(now)
+    if state.push.pending:
+        background.add_task(state.push.deliver)
     cache_for_bucket(response, state, now)
     return Reading(state, now)
 
