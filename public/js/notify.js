@@ -1,6 +1,7 @@
-// The notifications panel: Web Push on or off, its minimum level, a test. The push client
-// itself (public/js/push.js, with the service worker) comes from the push branch; until it is
-// merged the panel says push is unavailable. Toasts for new alerts work regardless.
+// The notifications panel: Web Push on or off, its minimum level, a test, through the push
+// branch's client (public/js/push.js: status, enable, disable, sendTest, with public/sw.js).
+// Without it, or with push off on the server, the panel says push is unavailable. Toasts for
+// new alerts work regardless.
 import { t, onLanguage } from "./i18n.js";
 
 const panel = document.getElementById("notify");
@@ -17,13 +18,11 @@ async function loadPush() {
   } catch {
     push = null;
   }
-  const supported = push && (typeof push.isSupported !== "function" || (await push.isSupported()));
-  if (!supported) push = null;
-  if (push?.status) {
-    const s = await push.status().catch(() => null);
-    enabled = Boolean(s?.enabled ?? s);
-    if (s?.minLevel || s?.min_level) level.value = s.minLevel ?? s.min_level;
-  }
+  // push.js's status(): {supported, enabled (the server has push on), subscribed, preferences}.
+  const s = push ? await push.status().catch(() => null) : null;
+  if (!s?.supported || !s.enabled) push = null;
+  enabled = Boolean(s?.subscribed);
+  if (s?.preferences?.min_level) level.value = s.preferences.min_level;
   render();
 }
 
@@ -48,7 +47,7 @@ function toggle(open) {
   openButton.setAttribute("aria-expanded", String(open));
   if (open) {
     loadPush();
-    level.focus();
+    document.getElementById("notify-close").focus();
   } else openButton.focus();
 }
 
@@ -56,10 +55,11 @@ export function initNotify() {
   openButton.addEventListener("click", () => toggle(panel.hidden));
   document.getElementById("notify-close").addEventListener("click", () => toggle(false));
   panel.addEventListener("keydown", (e) => { if (e.key === "Escape") toggle(false); });
-  document.getElementById("notify-enable").addEventListener("click", () => act(() => (push.enable ?? push.subscribe)({ minLevel: level.value }), () => { enabled = true; }));
-  document.getElementById("notify-disable").addEventListener("click", () => act(() => (push.disable ?? push.unsubscribe)(), () => { enabled = false; }));
-  document.getElementById("notify-test").addEventListener("click", () => act(() => (push.sendTest ?? push.test)(), () => { message = t("notify.sent"); }));
-  level.addEventListener("change", () => { if (enabled) act(() => (push.enable ?? push.subscribe)({ minLevel: level.value })); });
+  const subscribe = () => push.enable({ min_level: level.value, lang: document.documentElement.lang });
+  document.getElementById("notify-enable").addEventListener("click", () => act(subscribe, () => { enabled = true; }));
+  document.getElementById("notify-disable").addEventListener("click", () => act(() => push.disable(), () => { enabled = false; }));
+  document.getElementById("notify-test").addEventListener("click", () => act(() => push.sendTest(), () => { message = t("notify.sent"); }));
+  level.addEventListener("change", () => { if (enabled) act(subscribe); });
   onLanguage(render);
   render();
 }
