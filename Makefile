@@ -11,10 +11,10 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 PORT   ?= 3000
 
 # Debian packages the tests start for real (and node for the Vercel CLI).
-TEST_DEBS := redis-server postgresql nodejs npm prometheus
-TEST_BINS := redis-server pg_ctl npx prometheus promtool
+TEST_DEBS := redis-server postgresql nodejs npm prometheus chromium fonts-noto-cjk
+TEST_BINS := redis-server pg_ctl npx prometheus promtool chromium
 
-.PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean
+.PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean vendor
 
 help:
 	@echo "make dev     serve the API and public/ on http://localhost:$(PORT) (embedded defaults)"
@@ -36,7 +36,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 venv: $(VENV)/.dev
 
-dev: $(VENV)/.runtime
+dev: $(VENV)/.runtime vendor
 	$(PY) -m lib.dev --port $(PORT)
 
 # Installs the Debian packages the tests need when they are missing. As root it installs them;
@@ -55,7 +55,16 @@ system-deps:
 	  fi; \
 	fi
 
-test: venv system-deps
+# The dashboard's browser libraries (uPlot, axe-core) from npm into public/vendor/, which is
+# not committed; the Vercel build runs the same copy (`npm run build`).
+vendor: node_modules/.vendored
+
+node_modules/.vendored: package.json package-lock.json scripts/vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/vendor.mjs
+	@touch $@
+
+test: venv system-deps vendor
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -75,14 +84,18 @@ format: venv
 vercel-build: venv
 	$(PY) scripts/vercel_build.py
 
-bench: venv system-deps
+bench: venv system-deps vendor
 	$(PY) -m tests.bench.bench_sim
 	$(PY) -m tests.bench.bench_nab
 	$(PY) -m tests.bench.bench_synthetic
 	$(PY) -m tests.bench.bench_detect
 	$(PY) -m tests.bench.bench_history
 	$(PY) -m tests.bench.bench_api
+<<<<<<< HEAD
+	$(PY) -m tests.bench.bench_ui
+=======
 	$(PY) -m tests.bench.bench_ai
+>>>>>>> ai
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py

@@ -124,6 +124,25 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (JSON list); empty: closed."
     )
 
+    # Web Push (RFC 8292 VAPID); without both keys push is disabled and the rest works.
+    vapid_private_key: SecretStr | None = Field(
+        None, description="VAPID private key, base64url (`python -m lib.push keys` makes a pair)."
+    )
+    vapid_public_key: str | None = Field(
+        None, description="VAPID public key, base64url uncompressed P-256 point (65 bytes)."
+    )
+    vapid_subject: str = Field(
+        "mailto:ops@openmanager.invalid",
+        pattern=r"^(mailto:|https://)\S+$",
+        description="VAPID contact (mailto: or https: URL) push services may use to reach you.",
+    )
+    push_timeout_s: float = Field(
+        4.0, gt=0, le=30, description="Timeout of one request to a push service."
+    )
+    push_budget_s: float = Field(
+        8.0, gt=0, le=50, description="Time one request may spend sending pushes after the engine."
+    )
+
     @model_validator(mode="after")
     def _pairs_are_complete(self) -> Settings:
         if (self.upstash_redis_rest_url is None) != (self.upstash_redis_rest_token is None):
@@ -132,11 +151,17 @@ class Settings(BaseSettings):
             )
         if (self.supabase_url is None) != (self.supabase_service_role_key is None):
             raise ValueError("SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together")
+        if (self.vapid_private_key is None) != (self.vapid_public_key is None):
+            raise ValueError("VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY must be set together")
         return self
 
     @property
     def kv_backend(self) -> Literal["upstash", "memory"]:
         return "upstash" if self.upstash_redis_rest_url else "memory"
+
+    @property
+    def push_enabled(self) -> bool:
+        return self.vapid_private_key is not None
 
     @property
     def db_backend(self) -> Literal["supabase", "sqlite"]:

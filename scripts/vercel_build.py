@@ -15,7 +15,8 @@
    ``maxDuration`` of vercel.json; every runtime requirement bundled and no tests or static
    files; the bundle alone (no site-packages) imports ``api/index.py``; its uncompressed
    size under Vercel's 500 MB limit for Python (printed); the ``/api/*`` rewrite in
-   ``config.json``; every file of ``public/`` in the static output.
+   ``config.json``; every file of ``public/`` in the static output, ``public/vendor/`` (which
+   the build's ``npm run build`` copies from npm) included.
 
 Exit status: 0 when every check passes, 1 when one fails, 2 when a tool is missing.
 """
@@ -50,6 +51,7 @@ LOCAL_ONLY = frozenset(
         ".hypothesis",
         "__pycache__",
         ".env",
+        "vendor",  # public/vendor/: copied from npm by the build (scripts/vendor.mjs)
     }
 )
 NOT_IN_FUNCTION = ("tests/", "public/", "scripts/", "docs/", "supabase/", ".venv/", ".data/")
@@ -63,7 +65,7 @@ PROJECT_JSON = {
         "buildCommand": None,
         "outputDirectory": None,
         "rootDirectory": None,
-        "nodeVersion": "20.x",
+        "nodeVersion": "24.x",
     },
 }
 
@@ -123,6 +125,8 @@ def inspect_output(project: Path) -> Report:
         served = output / "static" / path.relative_to(public)
         same = served.is_file() and served.read_bytes() == path.read_bytes()
         report.check(same, f"public/{path.relative_to(public)} is not in the static output")
+    vendored = output / "static" / "vendor" / "uPlot.esm.js"
+    report.check(vendored.is_file(), "the build did not copy uPlot into public/vendor/")
     return report
 
 

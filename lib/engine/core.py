@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -104,6 +104,14 @@ class EngineLimits:
     """Stream events kept in the KV (an hour at 3 s)."""
 
 
+class Notifier(Protocol):
+    """Told, inside the lock, what one advance has to notify: must be idempotent."""
+
+    def __call__(
+        self, notifications: list[Notification], incidents: list[Event], min_level: str
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class AdvanceReport:
     """What one ``advance`` call did."""
@@ -146,7 +154,7 @@ class Engine:
         outbox: Outbox | None = None,
         limits: EngineLimits | None = None,
         scorer: Scorer | None = None,
-        notify: Callable[[list[Notification]], None] | None = None,
+        notify: Notifier | None = None,
     ) -> None:
         self.settings = settings
         self.kv = kv
@@ -157,10 +165,11 @@ class Engine:
         self.scorer = scorer or (ADAPTIVE if settings.adaptive_thresholds else static_scorer)
         """The detector; benchmarks pass baselines here to compare them through one pipeline."""
         self.notify = notify or _no_notifier
-        """Receives each advance's notifications at or above ``notify_min_level``, once.
+        """Receives each advance's notifications at or above ``notify_min_level``, its incident
+        events, and that level, once per processed range, inside the lock (``Notifier``).
 
-        Web Push plugs in here (next wave); until then notifications reach operators through
-        the stream and the alerts API.
+        Web Push plugs in here (``lib.push.dispatch.PushDispatch.notify`` records; sending
+        happens after the lock is released).
         """
         self.buckets = Buckets(settings.epoch_s, settings.bucket_seconds)
         self._world: World | None = None
@@ -292,9 +301,12 @@ class Engine:
         self._roll_up(replace(overrides, recovered_at=recovered), gap0, b1, batch)
         state = self._retention(state, current, runtime, batch)
         landed = self.outbox.write_many(self.repo(), batch.writes)
+        # Before the state is saved: a holder dying in between has its range redone, and the
+        # notifier records idempotently (by notice key), so nothing is told twice or lost.
+        floor = runtime.notify_min_level
+        incidents = [e for e in batch.events if e.kind == "incident"]
+        self.notify(notifiable(batch.notifications, floor), incidents, floor)
         self._save(world, state, batch)
-        # After the state is saved: a notifier failing must not make the range run again.
-        self.notify(notifiable(batch.notifications, runtime.notify_min_level))
         return AdvanceReport(
             "advanced",
             current,
@@ -584,7 +596,7 @@ def _apply_step(t: IncidentTrack, bucket: int, event: str, reason: str) -> Incid
     return replace(t, status="escalated", escalated_bucket=bucket, timeline=timeline)
 
 
-def _no_notifier(notifications: list[Notification]) -> None:
+def _no_notifier(notifications: list[Notification], incidents: list[Event], min_level: str) -> None:
     """The default: notifications reach operators through the stream and the API only."""
 
 

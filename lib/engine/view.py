@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +122,24 @@ def fleet_view(engine: Engine, now: float) -> FleetView:
         view = FleetView(bucket, engine.fleet, detection, world, overrides, world.last)
         engine.view_cache = view
         return view
+
+
+def past_view(engine: Engine, now: float, bucket: int) -> FleetView:
+    """The fleet as it was at a past ``bucket``: metrics, status and health recomputed.
+
+    The alert book holds only the present, so a past view has no open alerts and no tracked
+    incidents; of the injected incidents it keeps those started by then, and of the
+    recoveries those effective by then. Detection uses today's overrides: the simulation is
+    causal, so what happened after ``bucket`` does not change it.
+    """
+    world = engine.world(now)
+    overrides = engine.overrides(now)
+    then = World(
+        injected=tuple(i for i in world.injected if i.start_bucket <= bucket),
+        recovered_at=MappingProxyType({k: v for k, v in world.recovered_at.items() if v <= bucket}),
+    )
+    detection = detect(engine.fleet, overrides, bucket, bucket + 1, scorer=engine.scorer)
+    return FleetView(bucket, engine.fleet, detection, then, overrides, world.last)
 
 
 def _open_alerts(fleet: Fleet, book: AlertBook) -> tuple[OpenAlert, ...]:

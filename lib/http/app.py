@@ -27,6 +27,7 @@ from lib.http.routes import (
     mcp,
     metrics,
     operations,
+    push,
     servers,
     stream,
     tokens,
@@ -98,6 +99,8 @@ def create_app(
     # The same reads and actions as MCP tools, for operators' own AI clients.
     app.include_router(mcp.router, prefix="/api")
     app.include_router(ai.router, prefix="/api", responses=everywhere)
+    # Web Push: the VAPID key, subscriptions, the test notification.
+    app.include_router(push.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

@@ -16,12 +16,13 @@ Cache headers, for the routes of any module:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Response
+from fastapi import BackgroundTasks, Depends, Response
 
 from lib.engine.view import FleetView, fleet_view
 from lib.errors import NotFound, ValidationError
@@ -31,6 +32,8 @@ from lib.http.state import AppState, get_state
 if TYPE_CHECKING:
     from lib.engine import Engine
     from lib.sim import Fleet, Overrides
+
+_BUCKET = re.compile(r"-?\d{1,18}")
 
 __all__ = ["Read", "Reading", "cache_for_bucket", "no_store", "reading"]
 
@@ -100,6 +103,34 @@ class Reading:
             )
         return bucket
 
+    def past_bucket(self, text: str, *, field: str) -> int:
+        """The bucket named by ``text`` (an ISO-8601 time or a bucket number): not later than
+        now, nor older than the retention (``RETENTION_DAYS``)."""
+        text = text.strip()
+        if _BUCKET.fullmatch(text):
+            bucket = int(text)
+        else:
+            try:
+                instant = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(
+                    f"{field!r} must be an ISO-8601 time or a bucket number", field=field
+                ) from None
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=UTC)
+            bucket = self.state.buckets.bucket_of(instant.timestamp())
+        if bucket > self.bucket:
+            raise ValidationError(
+                f"{field!r} is in the future (now is {self.now:.0f})", field=field
+            )
+        days = self.engine.runtime(self.now).retention_days
+        oldest = self.bucket - days * 86_400 // self.state.buckets.bucket_seconds
+        if bucket < oldest:
+            raise ValidationError(
+                f"{field!r} is older than the {days} days kept (RETENTION_DAYS)", field=field
+            )
+        return bucket
+
     def bucket_range(
         self,
         start: datetime | None,
@@ -129,10 +160,16 @@ def reading(
     state: Annotated[AppState, Depends(get_state)],
     who: Annotated[Principal | None, Depends(read_access)],
     response: Response,
+    background: BackgroundTasks,
 ) -> Reading:
-    """The read dependency: access, the time, the engine's catch-up, the cache header."""
+    """The read dependency: access, the time, the engine's catch-up, the cache header.
+
+    Pushes the catch-up recorded go out after the response (``PUSH_BUDGET_S`` at most).
+    """
     now = state.clock.now()
     state.engine.maybe_advance(now)
+    if state.push.pending:
+        background.add_task(state.push.deliver)
     cache_for_bucket(response, state, now)
     return Reading(state, now)
 

@@ -20,6 +20,7 @@ from lib.store.outbox import Outbox
 
 if TYPE_CHECKING:
     from lib.http.ratelimit import Limiters
+    from lib.push.dispatch import PushDispatch
     from lib.store.db import Repository
     from lib.store.kv import Kv
 
@@ -48,7 +49,28 @@ class AppState:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.settings, self.kv, lambda: self.repo, self.clock, outbox=self.outbox)
+        return Engine(
+            self.settings,
+            self.kv,
+            lambda: self.repo,
+            self.clock,
+            outbox=self.outbox,
+            notify=self.push.notify,
+        )
+
+    @cached_property
+    def push(self) -> PushDispatch:
+        """Web Push: the engine's notifier records, ``deliver`` sends after the advance."""
+        from lib.push.dispatch import PushDispatch
+
+        return PushDispatch(
+            self.settings,
+            self.kv,
+            lambda: self.repo,
+            self.clock,
+            lambda: self.engine.fleet,
+            self.outbox,
+        )
 
     # -- security and platform: auth stores, rate limiters, metrics ----------------------
 

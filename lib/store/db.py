@@ -3,7 +3,7 @@
 Two adapters hold to one contract (``tests/integration/test_repository_contract.py``):
 ``SqliteRepository`` (embedded default, ``lib/store/sqlite_repository.py``) and
 ``SupabaseRepository`` (PostgREST, ``lib/store/supabase_repository.py``); the PostgreSQL schema
-is ``supabase/migrations/0001_init.sql``.
+is ``supabase/migrations/0001_init.sql`` and the migrations after it.
 
 Every write is idempotent, keyed by the record's natural key, so a retried or replayed write
 never duplicates: rollups upsert on ``(server_id, minute)``, incidents on ``id``, push
@@ -205,7 +205,12 @@ class AlertStateChange(Record):
 
 
 class PushSubscriptionRecord(Record):
-    """A browser's Web Push subscription; key ``endpoint``. Re-subscribing replaces it."""
+    """A browser's Web Push subscription; key ``endpoint``. Re-subscribing replaces it.
+
+    ``servers``, ``roles`` and ``regions`` narrow what it is sent (empty: everything);
+    ``failures`` counts deliveries that failed in a row, ``last_error`` says how the last did
+    (``supabase/migrations/0002_push_subscriptions.sql``).
+    """
 
     endpoint: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
     p256dh: Name
@@ -213,6 +218,13 @@ class PushSubscriptionRecord(Record):
     label: Text | None = None
     min_level: AlertLevel = "warning"
     created_at: UtcDatetime = Field(description="When it was (last) subscribed.")
+    lang: Literal["ko", "en"] = "en"
+    servers: tuple[Name, ...] = ()
+    roles: tuple[Name, ...] = ()
+    regions: tuple[Name, ...] = ()
+    failures: NonNegativeInt = 0
+    last_error: Text | None = None
+    last_sent_at: UtcDatetime | None = None
 
 
 class AuditEntry(Record):

@@ -4,8 +4,9 @@ One connection behind a lock serves every thread of the process: history calls a
 and a single writer is what SQLite allows anyway. The file is in WAL mode so other processes
 (``make dev`` with reload, a CLI) read while one writes; the busy timeout is ``timeout_s``.
 
-The tables mirror ``supabase/migrations/0001_init.sql``. Times are stored as fixed-width UTC
-text (``2026-01-01T00:00:00.000000Z``) so that text order is time order; lists and objects are
+The tables mirror ``supabase/migrations/`` (``0001_init.sql``, ``0002_push_subscriptions.sql``;
+``_upgrade`` adds 0002's columns to older files). Times are stored as fixed-width UTC text
+(``2026-01-01T00:00:00.000000Z``) so that text order is time order; lists and objects are
 JSON text. Tables are STRICT, so a wrong type fails here as it would in PostgreSQL.
 
 About 500 lines: a fifth is the DDL, kept beside the code that maps records onto it, and most
@@ -110,7 +111,14 @@ create table if not exists push_subscriptions (
     auth text not null,
     label text,
     min_level text not null check (min_level in ('info', 'warning', 'error', 'critical')),
-    created_at text not null
+    created_at text not null,
+    lang text not null default 'en' check (lang in ('ko', 'en')),
+    servers text not null default '[]' check (json_valid(servers)),
+    roles text not null default '[]' check (json_valid(roles)),
+    regions text not null default '[]' check (json_valid(regions)),
+    failures integer not null default 0 check (failures >= 0),
+    last_error text,
+    last_sent_at text
 ) strict;
 
 create table if not exists audit_log (
@@ -223,8 +231,19 @@ _PUSH = _Table(
     PUSH_SUBSCRIPTIONS,
     PushSubscriptionRecord,
     ("endpoint",),
-    time_columns=frozenset({"created_at"}),
+    frozenset({"servers", "roles", "regions"}),
+    frozenset({"created_at", "last_sent_at"}),
 )
+# Columns 0002_push_subscriptions.sql added, for files created before it.
+_PUSH_UPGRADE = {
+    "lang": "text not null default 'en' check (lang in ('ko', 'en'))",
+    "servers": "text not null default '[]' check (json_valid(servers))",
+    "roles": "text not null default '[]' check (json_valid(roles))",
+    "regions": "text not null default '[]' check (json_valid(regions))",
+    "failures": "integer not null default 0 check (failures >= 0)",
+    "last_error": "text",
+    "last_sent_at": "text",
+}
 _AUDIT = _Table(AUDIT_LOG, AuditEntry, ("id",), frozenset({"details"}), _TIMES)
 _TRANSCRIPTS = _Table(TRANSCRIPTS, TranscriptRecord, ("id",), frozenset({"meta"}), _TIMES)
 
@@ -258,6 +277,14 @@ class _Where:
         return f" where {' and '.join(self.conditions)}" if self.conditions else ""
 
 
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Add the columns later migrations brought to a file an older version created."""
+    have = {row["name"] for row in conn.execute(f"pragma table_info({PUSH_SUBSCRIPTIONS})")}
+    for column, definition in _PUSH_UPGRADE.items():
+        if column not in have:
+            conn.execute(f"alter table {PUSH_SUBSCRIPTIONS} add column {column} {definition}")
+
+
 class SqliteRepository:
     """History in a SQLite file (created with its parent directory when missing)."""
 
@@ -277,6 +304,7 @@ class SqliteRepository:
             conn.execute("pragma journal_mode = wal")
             conn.execute("pragma synchronous = normal")  # durable at checkpoints, safe in WAL
             conn.executescript(_SCHEMA)
+            _upgrade(conn)
         except OSError as exc:
             raise StoreUnavailable(
                 f"cannot create the SQLite file {self.path}", backend="sqlite", reason=str(exc)

@@ -222,7 +222,9 @@ def test_notifications_at_or_above_the_minimum_level_reach_the_notifier_once(
     received: list[Notification] = []
     clock = FixedClock(START)
     settings = Settings(_env_file=None, failures_enabled=False, notify_min_level="error")  # type: ignore[call-arg]
-    engine = Engine(settings, MemoryKv(), lambda: repo, clock, notify=received.extend)
+    engine = Engine(
+        settings, MemoryKv(), lambda: repo, clock, notify=lambda notes, *_: received.extend(notes)
+    )
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)
     inject(engine, clock.now(), "database_timeout", ["db-02"], 600)

@@ -33,6 +33,11 @@ class DbHealth(StoreHealth):
     outbox_depth: int | None = None
 
 
+class PushHealth(BaseModel):
+    enabled: bool
+    detail: str | None = None
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
@@ -41,6 +46,7 @@ class Health(BaseModel):
     time: float
     kv: KvHealth
     db: DbHealth
+    push: PushHealth
 
 
 def _probe(ping: Callable[[], None]) -> tuple[bool, float, str | None]:
@@ -87,4 +93,5 @@ def health(state: Annotated[AppState, Depends(get_state)], response: Response) -
             requests_sent=state.repo.requests_sent,
             outbox_depth=depth,
         ),
+        push=PushHealth(enabled=state.push.enabled, detail=state.push.problem),
     )

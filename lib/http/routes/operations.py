@@ -149,7 +149,9 @@ def acknowledge_alert(
 def tick(
     state: State, who: Annotated[Principal, Depends(tick_access)], response: Response
 ) -> TickReport:
-    """Process every bucket up to now that nobody has processed yet."""
+    """Process every bucket up to now that nobody has processed yet, then send the pushes it
+    recorded (and any left waiting), within ``PUSH_BUDGET_S``."""
     report = state.engine.advance(state.clock.now())
+    state.push.deliver()
     no_store(response)
     return TickReport.of(report)

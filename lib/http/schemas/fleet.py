@@ -35,6 +35,15 @@ class FleetQuery(BaseModel):
     q: str | None = Field(
         None, min_length=1, max_length=64, description="Substring of id, role, region or env."
     )
+    at: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="A past moment, ISO-8601 time (e.g. 2026-11-23T10:00:00Z) or bucket number:"
+        " the fleet as it was then, at most RETENTION_DAYS back. Past pages carry no open"
+        " alerts (the alert book holds the present).",
+        examples=["2026-11-23T10:00:00Z", "9651105"],
+    )
 
 
 class FleetServer(BaseModel):
@@ -157,9 +166,10 @@ def summary(view: FleetView) -> FleetSummary:
     )
 
 
-def fleet_page(read: Reading, query: FleetQuery) -> FleetPage:
-    """The page ``query`` asks for, with the summary of the whole fleet."""
-    view = read.view
+def fleet_page(read: Reading, query: FleetQuery, view: FleetView | None = None) -> FleetPage:
+    """The page ``query`` asks for, with the summary of the whole fleet (of ``view``, by
+    default the current one)."""
+    view = view or read.view
     f = view.fleet
     chosen = selected(view, query)
     start = (query.page - 1) * query.limit

@@ -166,3 +166,48 @@ def test_openapi_describes_every_read_route(client: TestClient) -> None:
     for route in READ_ROUTES:
         if "{" in route:
             assert "404" in paths[route]["get"]["responses"], route
+
+
+def test_at_shows_the_fleet_as_it_was(client: TestClient, world: FleetWorld) -> None:
+    now = fleet(client, limit=500)
+    hour_ago = now["bucket"] - 3600 // 3
+    by_bucket = fleet(client, at=str(hour_ago), limit=500)
+    iso = by_bucket["at"].replace("+00:00", "Z")
+    by_time = fleet(client, at=iso, limit=500)
+    assert by_bucket["bucket"] == by_time["bucket"] == hour_ago
+    assert by_bucket["servers"] == by_time["servers"]
+    assert by_bucket["servers"] != now["servers"]
+    # The same moment as the live page, asked as a past one, answers the same metrics.
+    same = fleet(client, at=str(now["bucket"]), limit=500)
+    assert [s["metrics"] for s in same["servers"]] == [s["metrics"] for s in now["servers"]]
+    assert [s["status"] for s in same["servers"]] == [s["status"] for s in now["servers"]]
+    # Each server's value then is what its history says for that bucket.
+    history = client.get(
+        "/api/servers/web-01/history",
+        params={"metric": "cpu_pct", "from": iso, "to": iso.replace("Z", ".5Z"), "max_points": 10},
+    ).json()
+    web = next(s for s in by_bucket["servers"] if s["id"] == "web-01")
+    assert history["points"][0]["bucket"] == hour_ago
+    assert math.isclose(history["points"][0]["value"], web["metrics"]["cpu_pct"], abs_tol=1e-3)
+
+
+def test_at_before_an_injection_does_not_count_it(client: TestClient, world: FleetWorld) -> None:
+    now = fleet(client)
+    before = fleet(client, at=str(now["bucket"] - 3 * 86_400 // 3))
+    assert before["summary"]["active_incidents"] == 0
+    assert before["summary"]["open_alerts"] == 0
+    assert now["summary"]["active_incidents"] > 0
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("yesterday", "ISO-8601"),
+        ("99999999999", "future"),
+        ("2020-01-01T00:00:00Z", "older than the 30 days"),
+    ],
+)
+def test_at_is_checked(client: TestClient, at: str, message: str) -> None:
+    error = assert_error(client.get("/api/fleet", params={"at": at}), 422, "validation_error")
+    assert error["details"]["field"] == "at"
+    assert message in error["message"]

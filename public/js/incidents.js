@@ -1,0 +1,142 @@
+// Incidents and alerts: a timeline of incidents with their diagnosis, an alert feed with
+// acknowledge, and for operators the inject-failure panel and resolve.
+import { api } from "./api.js";
+import { h, fill } from "./dom.js";
+import { t, pick, onLanguage, formatTime } from "./i18n.js";
+import { state, changed, subscribe } from "./state.js";
+import { asOperator, isOperator } from "./auth.js";
+
+const FAILURE_TYPES = [
+  "cpu_overload", "memory_leak", "disk_full", "network_failure", "application_crash", "database_timeout",
+  "api_failure", "config_error", "load_balancer_down", "cdn_failure", "dns_resolution_failure", "security_breach",
+];
+const $ = (id) => document.getElementById(id);
+let incidents = [];
+let alerts = [];
+let timer = 0;
+
+function incidentItem(i) {
+  const open = i.open;
+  const resolve = open && isOperator()
+    ? h("button.btn.small", { type: "button", onclick: () => asOperator(() => resolveIncident(i.id)) }, t("incidents.resolve"))
+    : null;
+  const evidence = i.diagnosis ? h("p.muted", {}, pick(i.diagnosis.summary ?? i.diagnosis.text ?? "")) : null;
+  return h(
+    `li.incident.${open ? "open" : "closed"}.sev-${i.severity}`,
+    { dataset: { id: i.id } },
+    h("div.incident-head", {}, h("strong", {}, i.type), ` · ${t(open ? "incidents.open" : "incidents.closed")} · ${i.status}`, resolve),
+    h("p", {}, pick(i.summary)),
+    i.root_server ? h("p", {}, t("incidents.root", { server: "" }), h("a", { href: `#/server/${encodeURIComponent(i.root_server)}` }, i.root_server)) : null,
+    h("p.muted", {}, pick(i.description)),
+    evidence,
+    h("ol.timeline", {}, i.timeline.map((e) => h("li", {}, h("time", { dateTime: e.at }, formatTime(e.at)), ` ${e.event}`, e.reason ? ` — ${pick(e.reason)}` : ""))),
+  );
+}
+
+function alertItem(a) {
+  const ack = a.state === "firing" && isOperator()
+    ? h("button.btn.small", { type: "button", onclick: () => asOperator(() => acknowledge(a.id)) }, t("alerts.ack"))
+    : null;
+  return h(
+    `li.alert.l-${a.level}`,
+    { dataset: { id: a.id, server: a.server, state: a.state } },
+    h("span.level", {}, a.level),
+    " ",
+    h("a", { href: `#/server/${encodeURIComponent(a.server)}` }, a.server),
+    ` ${a.metric} · ${a.state} · ${formatTime(a.fired_at)}`,
+    a.acknowledged_by ? ` · ${t("alerts.acked", { by: a.acknowledged_by })}` : "",
+    h("div.muted", {}, pick(a.summary)),
+    ack,
+  );
+}
+
+function render() {
+  fill($("incidents"), incidents.length ? incidents.map(incidentItem) : h("li.muted", {}, t("incidents.none")));
+  fill($("alerts"), alerts.length ? alerts.map(alertItem) : h("li.muted", {}, t("alerts.none")));
+}
+
+export async function refreshIncidents() {
+  const [inc, al] = await Promise.all([
+    api("/incidents", { query: { limit: 30 } }).catch(() => null),
+    api("/alerts", { query: { limit: 50 } }).catch(() => null),
+  ]);
+  if (inc) {
+    incidents = inc.incidents;
+    state.openIncidents = incidents.filter((i) => i.open);
+    changed("incidents");
+  }
+  if (al) alerts = al.alerts;
+  render();
+}
+
+async function acknowledge(id) {
+  try {
+    await api(`/alerts/${encodeURIComponent(id)}/ack`, { method: "POST" });
+  } catch (e) {
+    $("inject-result").value = t("error", { message: e.message });
+  }
+  refreshIncidents();
+}
+
+async function resolveIncident(id) {
+  try {
+    await api(`/incidents/${encodeURIComponent(id)}/resolve`, { method: "POST" });
+  } catch (e) {
+    $("inject-result").value = t("error", { message: e.message });
+  }
+  refreshIncidents();
+}
+
+function renderTargets() {
+  const box = $("inject-targets");
+  const ids = [...state.servers.keys()].sort();
+  if (box.childElementCount === ids.length) return;
+  const chosen = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+  fill(box, ids.map((id) => h("label.target", {}, h("input", { type: "checkbox", value: id, checked: chosen.has(id) }), ` ${id}`)));
+}
+
+async function inject(event) {
+  event.preventDefault();
+  const servers = [...$("inject-targets").querySelectorAll("input:checked")].map((i) => i.value);
+  if (!servers.length) {
+    $("inject-result").value = t("inject.pick");
+    return;
+  }
+  await asOperator(async () => {
+    try {
+      const made = await api("/incidents", {
+        method: "POST",
+        body: { type: $("inject-type").value, servers, duration_s: Number($("inject-duration").value) },
+      });
+      $("inject-result").value = t("inject.done", { id: made.id, servers: made.targets.join(", ") });
+    } catch (e) {
+      $("inject-result").value = t("error", { message: e.message });
+    }
+    refreshIncidents();
+  });
+}
+
+let active = false;
+export function showIncidents(on) {
+  active = on;
+  clearInterval(timer);
+  if (on) {
+    renderTargets();
+    refreshIncidents();
+    timer = setInterval(refreshIncidents, 10_000);
+  }
+}
+
+export function initIncidents() {
+  fill($("inject-type"), FAILURE_TYPES.map((type) => h("option", { value: type }, type)));
+  $("inject-type").value = "database_timeout";
+  $("inject").addEventListener("submit", inject);
+  onLanguage(render);
+  subscribe((topics) => {
+    if (!active) return;
+    if (topics.has("servers")) renderTargets();
+    if (topics.has("auth")) render();
+  });
+}
+
+export { render as renderIncidents };

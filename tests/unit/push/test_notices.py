@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from lib.alerts import Level, Notification
+from lib.config import DEFAULT_EPOCH_S
+from lib.engine.records import Event
+from lib.push.notices import Notice, merged, notices_from
+from lib.sim import build_fleet
+
+FLEET = build_fleet(20_251_123, 30, epoch_s=DEFAULT_EPOCH_S)
+API01 = FLEET.ids.index("api-01")
+
+
+def note(reason: str, level: Level, bucket: int, group: str = "grp-api-01-10") -> Notification:
+    return Notification(
+        group_id=group,
+        reason=reason,  # type: ignore[arg-type]
+        level=level,
+        bucket=bucket,
+        root=API01,
+        servers=(API01,),
+        metrics=("cpu",),
+        summary_en=f"api-01 cpu {reason}",
+        summary_ko=f"api-01 CPU {reason}",
+    )
+
+
+def incident(change: str, bucket: int, **data: object) -> Event:
+    fields: dict[str, object] = {
+        "id": "inc-9",
+        "change": change,
+        "type": "cpu_overload",
+        "status": "active",
+        "root_server": "api-01",
+        "servers": ["api-01", "web-01"],
+        "strategy": "scale_up",
+        "reason": f"{change} reason",
+    }
+    return Event("incident", bucket, fields | data)
+
+
+def test_an_incident_opening_absorbs_its_group_and_carries_the_diagnosis() -> None:
+    told = notices_from(
+        FLEET, [note("opened", Level.ERROR, 10)], [incident("detected", 10)], min_level="warning"
+    )
+    [opened] = told.notices
+    assert (opened.kind, opened.change, opened.level) == ("incident", "opened", "error")
+    assert (opened.subject, opened.incident_id, opened.alert_id) == (
+        "inc-9",
+        "inc-9",
+        "grp-api-01-10",
+    )
+    assert "scale_up" in opened.body["en"]
+    assert "CPU" in opened.body["ko"]
+    assert opened.roles == ("api", "web")
+    assert told.links == {"grp-api-01-10": "inc-9"}
+
+
+def test_later_escalations_of_an_incidents_group_are_not_told_twice() -> None:
+    later = [note("escalated", Level.CRITICAL, 30)]
+    told = notices_from(FLEET, later, [], incident_of={"grp-api-01-10": "inc-9"})
+    assert told.notices == []
+    alone = notices_from(FLEET, later, [])
+    assert [(n.kind, n.change, n.level) for n in alone.notices] == [
+        ("alert", "alert_escalated", "critical")
+    ]
+
+
+def test_transitions_have_their_levels_and_the_floor_applies() -> None:
+    events = [
+        incident("recovery_started", 20),
+        incident("recovery_failed", 40),
+        incident("closed", 60, status="resolved"),
+    ]
+    everything = notices_from(FLEET, [], events, incident_of={"grp-api-01-10": "inc-9"})
+    assert [(n.change, n.level) for n in everything.notices] == [
+        ("recovery_attempted", "info"),
+        ("escalated", "critical"),
+        ("resolved", "info"),
+    ]
+    assert everything.unlinked == ["grp-api-01-10"]
+    loud = notices_from(FLEET, [], events, min_level="warning")
+    assert [n.change for n in loud.notices] == ["escalated"]
+
+
+def test_keys_are_deterministic_so_a_redone_range_records_the_same_notices() -> None:
+    args = (FLEET, [note("opened", Level.ERROR, 10)], [incident("detected", 10)])
+    assert notices_from(*args).notices == notices_from(*args).notices
+    first = notices_from(*args).notices[0]
+    assert Notice.from_json(first.to_json()) == first
+
+
+def test_merging_keeps_the_latest_change_and_the_highest_level() -> None:
+    a = notices_from(FLEET, [note("opened", Level.CRITICAL, 10)], [incident("detected", 10)])
+    b = notices_from(FLEET, [], [incident("recovered", 30)])
+    one = merged([*a.notices, *b.notices])
+    assert (one.change, one.level, one.history) == (
+        "recovered",
+        "critical",
+        ("opened", "recovered"),
+    )
