@@ -91,11 +91,8 @@ bench: venv system-deps vendor
 	$(PY) -m tests.bench.bench_detect
 	$(PY) -m tests.bench.bench_history
 	$(PY) -m tests.bench.bench_api
-<<<<<<< HEAD
 	$(PY) -m tests.bench.bench_ui
-=======
 	$(PY) -m tests.bench.bench_ai
->>>>>>> ai
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py
