@@ -199,6 +199,21 @@ class Limiters:
             )
 
 
+def count(
+    state: AppState, name: str, who: Principal | None, ip: str, *, shared: bool = True
+) -> None:
+    """Count one request of ``who`` (or of address ``ip``) against limiter ``name``."""
+    if who is not None and state.limiters.limits[name].per == "client":
+        identifier = who.id
+    else:
+        identifier = f"ip:{ip}"
+    try:
+        state.limiters.check(name, identifier, shared=shared)
+    except RateLimited:
+        state.metrics.rate_limited.labels(limiter=name).inc()
+        raise
+
+
 def rate_limit(name: str) -> Callable[..., None]:
     """A dependency counting the request against limiter ``name`` (a key of ``LIMITS``).
 
@@ -213,16 +228,8 @@ def rate_limit(name: str) -> Callable[..., None]:
         state: Annotated[AppState, Depends(get_state)],
         who: Annotated[Principal | None, Depends(principal)],
     ) -> None:
-        if who is not None and state.limiters.limits[name].per == "client":
-            identifier = who.id
-        else:
-            identifier = f"ip:{client_ip(request)}"
         anonymous_read = who is None and request.method in ("GET", "HEAD") and name == "api"
-        try:
-            state.limiters.check(name, identifier, shared=not anonymous_read)
-        except RateLimited:
-            state.metrics.rate_limited.labels(limiter=name).inc()
-            raise
+        count(state, name, who, client_ip(request), shared=not anonymous_read)
 
     dependency.__name__ = f"rate_limit_{name}"
     return dependency

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lib.errors import AuthError, Forbidden
 from lib.http.audit import Auditor
 from lib.http.credentials import Principal, Role, role_allows
+from lib.http.ratelimit import count
 from lib.http.reads import Reading
 from lib.http.state import AppState
 
@@ -18,12 +19,17 @@ class McpCall:
     state: AppState
     principal: Principal | None
     audit: Auditor
+    ip: str
 
     def reading(self) -> Reading:
         """The fleet now, after the engine has caught up: what a REST read sees."""
         now = self.state.clock.now()
         self.state.engine.maybe_advance(now)
         return Reading(self.state, now)
+
+    def limit(self, name: str) -> None:
+        """Count this call against the REST API's limiter ``name``, as its route would."""
+        count(self.state, name, self.principal, self.ip)
 
     def require(self, role: Role) -> Principal:
         """The principal, if it has at least ``role``: else ``AuthError`` or ``Forbidden``."""

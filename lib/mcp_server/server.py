@@ -104,7 +104,7 @@ def _run(call: McpCall, tool: Tool, arguments: dict[str, Any]) -> types.CallTool
         return _refusal("internal error; the server log has the details", "internal_error")
     text = tool.summary(result)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=getattr(text, args.lang))],
+        content=[types.TextContent(type="text", text=getattr(text, args.lang or "en"))],
         structuredContent=result.model_dump(mode="json", by_alias=True),
         isError=False,
     )

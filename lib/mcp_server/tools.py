@@ -8,16 +8,20 @@ returns for the same moment: nothing here computes a figure of its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import anyio.from_thread
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from lib.engine.view import past_view
 from lib.http.credentials import Role
-from lib.http.routes import alerts, analytics, incidents, operations, servers
+from lib.http.routes import ai, alerts, analytics, incidents, operations, servers
+from lib.http.routes.ai import AskAnswer, AskBody
 from lib.http.schemas.alerts import AlertList, AlertQuery
 from lib.http.schemas.analytics import (
     CorrelationQuery,
@@ -26,7 +30,13 @@ from lib.http.schemas.analytics import (
     ForecastResponse,
 )
 from lib.http.schemas.fields import STATUS_KO, ServerId, Text
-from lib.http.schemas.fleet import FleetPage, FleetQuery, FleetSummary, fleet_page
+from lib.http.schemas.fleet import (
+    FleetPage,
+    FleetQuery,
+    FleetSummary,
+    PastMoment,
+    fleet_page,
+)
 from lib.http.schemas.incidents import IncidentDetail, IncidentList, IncidentQuery
 from lib.http.schemas.operations import (
     AcknowledgedAlert,
@@ -49,6 +59,14 @@ class Localised(BaseModel):
 
 
 class OverviewInput(Localised):
+    model_config = ConfigDict(extra="forbid")
+
+    at: PastMoment = None
+
+
+class AskInput(AskBody):
+    """The assistant's question; its answer's language is ``lang``, else the question's."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -124,7 +142,7 @@ class Tool:
     name: str
     title: str
     description: str
-    input: type[Localised]
+    input: type[BaseModel]
     output: type[BaseModel]
     run: Callable[[McpCall, Any], BaseModel]
     summary: Callable[[Any], Text]
@@ -144,9 +162,12 @@ def _query(model: type[BaseModel], args: BaseModel) -> Any:
     return model.model_validate(args.model_dump(by_alias=True, exclude={"lang"}))
 
 
-def _overview(call: McpCall, _: OverviewInput) -> FleetOverview:
+def _overview(call: McpCall, args: OverviewInput) -> FleetOverview:
     read = call.reading()
-    page = fleet_page(read, FleetQuery(limit=1))
+    past = None
+    if args.at is not None:
+        past = past_view(read.engine, read.now, read.past_bucket(args.at, field="at"))
+    page = fleet_page(read, FleetQuery(limit=1), past)
     return FleetOverview(
         bucket=page.bucket,
         at=page.at,
@@ -185,6 +206,14 @@ def _forecast(call: McpCall, args: ForecastInput) -> ForecastResponse:
 
 def _correlations(call: McpCall, args: CorrelationsInput) -> CorrelationResponse:
     return analytics.get_correlations(call.reading(), _query(CorrelationQuery, args))
+
+
+def _ask(call: McpCall, args: AskInput) -> AskAnswer:
+    call.limit("ai")
+    t0 = time.monotonic()
+    read = call.reading()
+    question = ai.question_of(call.state, args, read.now)
+    return AskAnswer.model_validate(anyio.from_thread.run(ai.answer_of, call.state, question, t0))
 
 
 def _inject(call: McpCall, args: InjectInput) -> InjectedIncident:
@@ -359,6 +388,17 @@ TOOLS: tuple[Tool, ...] = (
         CorrelationResponse,
         _correlations,
         lambda r: r.summary,
+    ),
+    Tool(
+        "ask",
+        "Ask the assistant",
+        "A question about the fleet in Korean or English (e.g. '지금 CPU 가장 높은 서버 3개', "
+        "'why is db-01 slow?'), answered from the live data by the dashboard's assistant; "
+        "conversation_id continues a conversation, at asks about a past moment.",
+        AskInput,
+        AskAnswer,
+        _ask,
+        lambda r: Text(en=r.text, ko=r.text),
     ),
     Tool(
         "inject_failure",

@@ -110,6 +110,33 @@ async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterat
         yield sse.encode(name, data)
 
 
+def question_of(state: AppState, body: AskBody, now: float) -> Any:
+    """The assistant's ``Question`` for ``body`` asked at ``now``."""
+    from lib.ai.service import Question
+
+    return Question(body.question, body.lang, _bucket(state, body.at, now), body.conversation_id)
+
+
+async def answer_of(state: AppState, question: Any, t0: float) -> dict[str, Any]:
+    """The whole answer as one document (``answer`` and ``done`` merged); a failure is raised
+    as the ``OpenManagerError`` it was."""
+    found: dict[str, dict[str, Any]] = {}
+    async for name, data in _events(state, question, t0):
+        found[name] = data
+    if "error" in found:
+        raise AnswerFailed(found["error"])
+    return found["answer"] | found["done"]
+
+
+class AnswerFailed(OpenManagerError):
+    """The assistant ended in an ``error`` event: its code, message and status kept."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.code = error["code"]
+        self.status = error["status"]
+
+
 @router.post(
     "/ai/ask",
     summary="Ask the assistant about the fleet (JSON, or server-sent events)",
@@ -128,28 +155,20 @@ async def ask_question(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Answer ``question`` from the fleet's data at ``at`` (now by default)."""
-    from lib.ai.service import Question
-
     t0 = time.monotonic()
     now = state.clock.now()
     await run_in_threadpool(state.engine.maybe_advance, now)
-    question = Question(
-        body.question, body.lang, _bucket(state, body.at, now), body.conversation_id
-    )
-    events = _events(state, question, t0)
+    question = question_of(state, body, now)
     if accept is not None and sse.MEDIA_TYPE in accept:
-        return sse.event_stream(_sse(events))
-    found: dict[str, dict[str, Any]] = {}
-    async for name, data in events:
-        found[name] = data
-    if "error" in found:
-        error = found["error"]
+        return sse.event_stream(_sse(_events(state, question, t0)))
+    try:
+        merged = await answer_of(state, question, t0)
+    except AnswerFailed as failed:
         return JSONResponse(
-            error_body(error["code"], error["message"]),
-            status_code=error["status"],
+            error_body(failed.code, failed.message),
+            status_code=failed.status,
             headers={"Cache-Control": "no-store"},
         )
-    merged = found["answer"] | found["done"]
     return Response(
         json.dumps(merged, ensure_ascii=False, allow_nan=False),
         media_type="application/json",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from lib.http.audit import Audit
 from lib.http.auth import Principal, read_access
+from lib.http.client_ip import client_ip
 from lib.http.schemas.errors import error_responses
 from lib.http.state import AppState, get_state
 
@@ -61,7 +62,8 @@ async def mcp_endpoint(
     from lib.mcp_server.calls import McpCall
     from lib.mcp_server.server import handle
 
-    status, headers, body = await handle(McpCall(state, who, audit), request.scope, request.receive)
+    call = McpCall(state, who, audit, client_ip(request))
+    status, headers, body = await handle(call, request.scope, request.receive)
     response = Response(body, status_code=status)
     for name, value in headers:
         key = name.decode("latin-1").lower()

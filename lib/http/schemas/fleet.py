@@ -7,7 +7,7 @@ Shaping is array work on the per-bucket view: filters are boolean masks, sorting
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,19 @@ SORT_KEYS = ("id", "role", "region", "status", "health", *METRICS)
 SortKey = Literal[SORT_KEYS]  # type: ignore[valid-type]
 
 
+PastMoment = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="A past moment, ISO-8601 time (e.g. 2026-11-23T10:00:00Z) or bucket number:"
+        " the fleet as it was then, at most RETENTION_DAYS back. Past pages carry no open"
+        " alerts (the alert book holds the present).",
+        examples=["2026-11-23T10:00:00Z", "9651105"],
+    ),
+]
+
+
 class FleetQuery(BaseModel):
     page: int = Field(1, ge=1, description="1-based page number.")
     limit: int = Field(100, ge=1, le=500, description="Servers per page.")
@@ -35,15 +48,7 @@ class FleetQuery(BaseModel):
     q: str | None = Field(
         None, min_length=1, max_length=64, description="Substring of id, role, region or env."
     )
-    at: str | None = Field(
-        None,
-        min_length=1,
-        max_length=40,
-        description="A past moment, ISO-8601 time (e.g. 2026-11-23T10:00:00Z) or bucket number:"
-        " the fleet as it was then, at most RETENTION_DAYS back. Past pages carry no open"
-        " alerts (the alert book holds the present).",
-        examples=["2026-11-23T10:00:00Z", "9651105"],
-    )
+    at: PastMoment = None
 
 
 class FleetServer(BaseModel):

@@ -18,6 +18,7 @@ from mcp.types import CallToolResult
 
 from lib.clock import FixedClock
 from lib.http.app import create_app
+from lib.http.routes.ai import AskAnswer
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import (
     ADMIN,
@@ -40,6 +41,7 @@ READ_TOOLS = {
     "list_alerts",
     "forecast",
     "correlations",
+    "ask",
 }
 OPERATOR_TOOLS = {"inject_failure", "resolve_incident", "acknowledge_alert"}
 
@@ -285,3 +287,56 @@ def test_the_mcp_route_is_rate_limited_like_the_rest(tmp_path: Path) -> None:
         codes = [client.post("/api/mcp", json=body, headers=headers).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     assert codes[3:] == [429, 429]
+
+
+def test_fleet_overview_at_a_past_moment_is_the_fleet_route_then(served: Served) -> None:
+    served.clock.advance(900)
+    now = ok(served.call("fleet_overview", {}))
+    past = str(now["bucket"] - 20)
+    then = ok(served.call("fleet_overview", {"at": past}))
+    fleet = served.rest("/api/fleet", at=past)
+    assert then["bucket"] == fleet["bucket"] == now["bucket"] - 20
+    assert then["summary"] == fleet["summary"]
+    same = ok(served.call("fleet_overview", {"at": str(now["bucket"])}))
+    assert same["summary"] == now["summary"]
+    message = refused(served.call("fleet_overview", {"at": "tomorrow"}), "validation_error")
+    assert "at" in message
+
+
+def test_ask_is_the_assistant_route_s_answer(served: Served) -> None:
+    ok(served.call("inject_failure", {"type": "cpu_overload", "servers": ["api-02"]}))
+    served.clock.advance(300)
+    question = {"question": "지금 CPU 가장 높은 서버 3개는?"}
+    result = served.call("ask", question)
+    answer = ok(result)
+    rest = httpx.post(served.url + "/api/ai/ask", json=question, headers=ADMIN, timeout=30)
+    rest.raise_for_status()
+    expected = AskAnswer.model_validate(rest.json()).model_dump(mode="json")
+    same = ("text", "lang", "bucket", "intent", "servers", "figures", "engine")
+    assert {k: answer[k] for k in same} == {k: expected[k] for k in same}
+    assert answer["lang"] == "ko"
+    assert "api-02" in answer["servers"]
+    assert result.content[0].text == answer["text"]
+
+    follow = ok(
+        served.call(
+            "ask",
+            {
+                "question": "그 중 첫 번째 서버의 메모리는?",
+                "conversation_id": answer["conversation_id"],
+            },
+        )
+    )
+    assert follow["conversation_id"] == answer["conversation_id"]
+    english = ok(served.call("ask", {**question, "lang": "en"}))
+    assert english["lang"] == "en"
+    message = refused(served.call("ask", {"question": ""}), "validation_error")
+    assert "question" in message
+
+
+def test_ask_counts_against_the_assistant_s_rate_limit(tmp_path: Path) -> None:
+    for served in _serve(tmp_path, rate_limit_ai_per_minute=2):
+        asked = [served.call("ask", {"question": "fleet status?"}) for _ in range(3)]
+        assert [r.isError for r in asked] == [False, False, True]
+        refused(asked[2], "rate_limited")
+        assert not served.call("fleet_overview", {}).isError
