@@ -203,8 +203,12 @@ def _sha1(script: str) -> str:
 
 
 def error_text(exc: RedisError) -> str:
-    """The error line as Redis sent it: redis-py keeps a known prefix apart in ``status_code``."""
-    return f"{exc.status_code} {exc}" if exc.status_code else str(exc)
+    """The error line as Redis sent it. redis-py strips a prefix it knows (``NOSCRIPT``) into
+    ``status_code``; since 8.2 it also sets ``status_code`` for other prefixes (``WRONGTYPE``)
+    while keeping them in the text."""
+    text = str(exc)
+    code = exc.status_code
+    return f"{code} {text}" if code and not text.startswith(f"{code} ") else text
 
 
 def plain(raw: bytes) -> str:
