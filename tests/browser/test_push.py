@@ -1,0 +1,188 @@
+"""``public/sw.js`` in Chromium: a push carrying what the server sends becomes a notification,
+and clicking it shows the incident in an open dashboard, or opens one on it.
+
+The push goes through the browser's own push path (the DevTools protocol's
+``ServiceWorker.deliverPushMessage``), the payload is made by ``lib.push.payload`` for a real
+injected incident, and the notifications are read back with ``registration.getNotifications()``.
+A click is a ``NotificationEvent`` dispatched inside the service worker: Chromium has no way
+to click a notification from outside.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Worker
+
+from lib.push.notices import Notice
+from lib.push.payload import payload
+from tests.browser.conftest import Console, PageErrors, open_console
+
+NOTIFICATIONS = """async (tag) => {
+  const registration = await navigator.serviceWorker.ready;
+  return (await registration.getNotifications(tag ? {tag} : {})).map((n) => ({
+    title: n.title, body: n.body, tag: n.tag, lang: n.lang, icon: n.icon, badge: n.badge,
+    requireInteraction: n.requireInteraction, actions: n.actions.map((a) => [a.action, a.title]),
+    data: n.data,
+  }));
+}"""
+
+CLICK = """async ({tag, action}) => {
+  const [notification] = await self.registration.getNotifications({tag});
+  if (!notification) throw new Error(`no notification tagged ${tag}`);
+  self.dispatchEvent(new NotificationEvent("notificationclick", {notification, action}));
+}"""
+
+
+def incident_payload(incident_id: str, *, level: str, lang: str) -> dict[str, Any]:
+    """What ``PushDispatch`` would send about ``incident_id`` (as ``lib.push.payload`` makes it)."""
+    notice = Notice(
+        key=f"{incident_id}:detected:1",
+        kind="incident",
+        change="opened",
+        level=level,
+        bucket=1,
+        subject=incident_id,
+        server="api-01",
+        servers=("api-01",),
+        incident_id=incident_id,
+        title={
+            "en": f"Incident: cpu_overload on api-01 ({incident_id})",
+            "ko": "장애 발생: api-01",
+        },
+        body={"en": "CPU saturated. 1 server(s) affected.", "ko": "CPU 포화. 영향 서버 1대."},
+    )
+    return payload(notice, lang, time.time())
+
+
+@pytest.fixture
+def worker(context: BrowserContext, page: Page, console: Console) -> Worker:
+    """The dashboard open, notifications allowed, and ``sw.js`` registered and active."""
+    context.grant_permissions(["notifications"], origin=console.url)
+    open_console(page, console)
+    page.evaluate("async () => { await (await import('/js/push.js')).register(); }")
+    workers = context.service_workers or [context.wait_for_event("serviceworker")]
+    assert workers[0].url == f"{console.url}/sw.js"
+    return workers[0]
+
+
+def deliver(page: Page, console: Console, data: dict[str, Any]) -> None:
+    """Push ``data`` to the dashboard's service worker through Chromium's push routing."""
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 5
+    while not any(r["scopeURL"] == f"{console.url}/" for r in registrations):
+        assert time.monotonic() < deadline, registrations
+        page.wait_for_timeout(50)
+    registration = next(r for r in registrations if r["scopeURL"] == f"{console.url}/")
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": console.url,
+            "registrationId": registration["registrationId"],
+            "data": json.dumps(data, ensure_ascii=False),
+        },
+    )
+    cdp.detach()
+
+
+def notifications(page: Page, tag: str, *, until: Callable[[list[Any]], bool]) -> list[Any]:
+    """The notifications tagged ``tag`` once ``until`` holds (showing one takes a moment)."""
+    deadline = time.monotonic() + 5
+    while not until(found := page.evaluate(NOTIFICATIONS, tag)):
+        assert time.monotonic() < deadline, found
+        page.wait_for_timeout(50)
+    return found
+
+
+def shown(page: Page, tag: str) -> list[dict[str, Any]]:
+    return notifications(page, tag, until=bool)
+
+
+@pytest.mark.parametrize(
+    ("level", "lang", "actions"),
+    [
+        ("critical", "en", [["view", "View"], ["dismiss", "Dismiss"]]),
+        ("warning", "ko", [["view", "보기"], ["dismiss", "닫기"]]),
+    ],
+)
+def test_a_push_shows_a_notification_tagged_by_incident(
+    page: Page,
+    console: Console,
+    worker: Worker,
+    page_errors: PageErrors,
+    level: str,
+    lang: str,
+    actions: list[list[str]],
+) -> None:
+    data = incident_payload(f"inc-push-{level}", level=level, lang=lang)
+    deliver(page, console, data)
+    [notification] = shown(page, data["tag"])
+    assert notification["title"] == data["title"]
+    assert notification["body"] == data["body"]
+    assert notification["tag"] == data["tag"]
+    assert notification["lang"] == lang
+    assert notification["requireInteraction"] is (level == "critical")
+    assert notification["actions"] == actions
+    assert notification["icon"] == f"{console.url}/icons/icon-192.png"
+    assert notification["data"]["url"] == f"/?incident={data['incident_id']}"
+    assert page_errors.all() == []
+
+
+def test_a_newer_push_about_an_incident_replaces_the_older_one(
+    page: Page, console: Console, worker: Worker
+) -> None:
+    opened = incident_payload("inc-push-replace", level="critical", lang="en")
+    recovered = opened | {"change": "recovered", "level": "info", "title": "Recovered: api-01"}
+    deliver(page, console, opened)
+    shown(page, opened["tag"])
+    deliver(page, console, recovered)
+    [latest] = notifications(
+        page, opened["tag"], until=lambda n: n and n[0]["title"] == "Recovered: api-01"
+    )
+    assert latest["requireInteraction"] is False
+
+
+def test_clicking_view_shows_the_incident_in_the_open_dashboard(
+    page: Page, console: Console, worker: Worker, page_errors: PageErrors
+) -> None:
+    made = console.post(
+        "/incidents", {"type": "cpu_overload", "servers": ["api-01"], "duration_s": 60}
+    )
+    data = incident_payload(made["id"], level="critical", lang="en")
+    deliver(page, console, data)
+    shown(page, data["tag"])
+
+    worker.evaluate(CLICK, {"tag": data["tag"], "action": "view"})
+
+    page.wait_for_function(
+        "id => location.hash === '#/incidents' && document.body.dataset.incident === id",
+        arg=made["id"],
+        timeout=5_000,
+    )
+    page.wait_for_selector(f"#incidents li[data-id='{made['id']}'][aria-current='true']")
+    notifications(page, data["tag"], until=lambda n: n == [])
+    assert page_errors.all() == []
+
+
+def test_dismiss_closes_the_notification_and_leaves_the_page_alone(
+    page: Page, console: Console, worker: Worker
+) -> None:
+    data = incident_payload("inc-push-dismiss", level="critical", lang="en")
+    deliver(page, console, data)
+    shown(page, data["tag"])
+
+    worker.evaluate(CLICK, {"tag": data["tag"], "action": "dismiss"})
+
+    notifications(page, data["tag"], until=lambda n: n == [])
+    assert page.evaluate("location.hash") == "#/overview"
+    assert "incident" not in page.evaluate("document.body.dataset")
