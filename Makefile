@@ -93,6 +93,8 @@ bench: venv system-deps vendor
 	$(PY) -m tests.bench.bench_api
 	$(PY) -m tests.bench.bench_ui
 	$(PY) -m tests.bench.bench_ai
+	$(PY) -m tests.bench.bench_push
+	$(PY) -m tests.bench.bench_push --rtt-ms 50
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py
