@@ -14,6 +14,7 @@ from lib.push.keys import VapidKeys
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
 from tests.integration.http.conftest import https_client
+from tests.integration.http.test_stream import read_stream, use_timing
 from tests.integration.push.conftest import inject, push_app, push_settings, subscribe, tick
 from tests.support.push_service import PushService
 
@@ -170,3 +171,24 @@ def test_a_hanging_push_service_delays_no_route_past_its_budget(
     assert slowest < 1.0 + 1.5, slowest
     assert test_s < 1.0 + 0.5, test_s
     assert failures >= 1
+
+
+def test_a_dashboard_holding_only_the_live_stream_open_sends_the_pushes(
+    tmp_path: Path, clock: FixedClock, push_service: PushService, vapid: VapidKeys
+) -> None:
+    app = push_app(push_settings(tmp_path, vapid), clock)
+    with https_client(app) as client:
+        sub = push_service.subscribe(vapid.public_key)
+        subscribe(client, sub, min_level="warning")
+        tick(client)
+        incident = inject(client, "cpu_overload", ["api-01"])
+        # Nothing but the stream from here on: no tick, no read, for eight fleet-minutes.
+        use_timing(app, clock, max_duration_s=8 * 60)
+        frames = read_stream(client)
+        detected = [f for f in frames if f.event == "incident" and f.data["id"] == incident]
+        assert detected, "the stream advanced the engine through the incident"
+        deadline = time.monotonic() + 10
+        while not incident_payloads(push_service, incident) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    [payload] = incident_payloads(push_service, incident)
+    assert (payload["change"], payload["url"]) == ("opened", f"/?incident={incident}")
