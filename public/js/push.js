@@ -102,31 +102,36 @@ export async function sendTest() {
   return api("/push/test", { method: "POST", body: { endpoint: subscription.endpoint } });
 }
 
+let revealed = null;
+
+/** Mark the shown incident in the list (which re-renders as incidents change), and scroll to
+ * it the first time it is there. */
+function mark() {
+  const id = document.body.dataset.incident;
+  const item = id && [...document.getElementById("incidents").children].find((li) => li.dataset.id === id);
+  if (!item) return;
+  item.setAttribute("aria-current", "true");
+  if (revealed === id) return;
+  revealed = id;
+  item.scrollIntoView({ block: "center" });
+}
+
 /** Show what a notification links to: ``/?incident=<id>`` becomes the incidents view with
- * that incident marked (``body[data-incident]``) and scrolled into view once listed. */
+ * that incident marked (``body[data-incident]``, ``aria-current`` on its item). */
 export function show(url) {
   const target = new URL(url, location.origin);
   const incident = target.searchParams.get("incident");
   if (target.origin !== location.origin || !incident) return;
   document.body.dataset.incident = incident;
-  if (location.search) history.replaceState(null, "", "/#/incidents");
+  // Drop the query (a reload should not jump again), then route as the tabs do.
+  if (location.search) history.replaceState(null, "", `/${location.hash}`);
   if (location.hash !== "#/incidents") location.hash = "#/incidents";
-  const list = document.getElementById("incidents");
-  const reveal = () => {
-    const item = [...list.children].find((li) => li.dataset.id === incident);
-    if (!item) return false;
-    item.scrollIntoView({ block: "center" });
-    item.setAttribute("aria-current", "true");
-    return true;
-  };
-  if (reveal()) return;
-  const watcher = new MutationObserver(() => { if (reveal()) watcher.disconnect(); });
-  watcher.observe(list, { childList: true });
-  setTimeout(() => watcher.disconnect(), 30_000);
+  mark();
 }
 
 /** Follow the page's own link and the clicks the service worker forwards. */
 export function follow() {
+  new MutationObserver(mark).observe(document.getElementById("incidents"), { childList: true });
   if (new URLSearchParams(location.search).has("incident")) show(location.href);
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.addEventListener("message", (event) => {

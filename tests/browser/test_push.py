@@ -31,10 +31,30 @@ NOTIFICATIONS = """async (tag) => {
   }));
 }"""
 
+# A click as the browser would dispatch it, with what the handler handed to ``waitUntil``
+# awaited and every ``clients.openWindow`` call recorded (and still made). A synthetic event
+# has no ``waitUntil`` of its own and grants no window interaction, so Chromium refuses its
+# ``focus()`` and ``openWindow()`` with InvalidAccessError: the answer says which was refused.
 CLICK = """async ({tag, action}) => {
   const [notification] = await self.registration.getNotifications({tag});
   if (!notification) throw new Error(`no notification tagged ${tag}`);
-  self.dispatchEvent(new NotificationEvent("notificationclick", {notification, action}));
+  const opened = [];
+  const openWindow = Clients.prototype.openWindow;
+  Clients.prototype.openWindow = function (url) {
+    opened.push(url);
+    return openWindow.call(this, url);
+  };
+  const event = new NotificationEvent("notificationclick", {notification, action});
+  const extensions = [];
+  event.waitUntil = (promise) => extensions.push(promise);
+  try {
+    self.dispatchEvent(event);
+    const outcomes = await Promise.allSettled(extensions);
+    const refused = outcomes.filter((o) => o.status === "rejected").map((o) => o.reason.message);
+    return {opened, extended: extensions.length, refused};
+  } finally {
+    Clients.prototype.openWindow = openWindow;
+  }
 }"""
 
 
@@ -162,8 +182,9 @@ def test_clicking_view_shows_the_incident_in_the_open_dashboard(
     deliver(page, console, data)
     shown(page, data["tag"])
 
-    worker.evaluate(CLICK, {"tag": data["tag"], "action": "view"})
+    clicked = worker.evaluate(CLICK, {"tag": data["tag"], "action": "view"})
 
+    assert clicked == {"opened": [], "extended": 1, "refused": ["Not allowed to focus a window."]}
     page.wait_for_function(
         "id => location.hash === '#/incidents' && document.body.dataset.incident === id",
         arg=made["id"],
@@ -181,8 +202,50 @@ def test_dismiss_closes_the_notification_and_leaves_the_page_alone(
     deliver(page, console, data)
     shown(page, data["tag"])
 
-    worker.evaluate(CLICK, {"tag": data["tag"], "action": "dismiss"})
+    clicked = worker.evaluate(CLICK, {"tag": data["tag"], "action": "dismiss"})
+
+    assert clicked == {"opened": [], "extended": 0, "refused": []}
 
     notifications(page, data["tag"], until=lambda n: n == [])
     assert page.evaluate("location.hash") == "#/overview"
     assert "incident" not in page.evaluate("document.body.dataset")
+
+
+def test_with_no_dashboard_open_a_click_opens_one_on_the_incident(
+    page: Page, console: Console, worker: Worker
+) -> None:
+    data = incident_payload("inc-push-closed", level="critical", lang="ko")
+    deliver(page, console, data)
+    shown(page, data["tag"])
+    page.close()
+
+    clicked = worker.evaluate(CLICK, {"tag": data["tag"], "action": "view"})
+
+    assert clicked["opened"] == [f"{console.url}/?incident={data['incident_id']}"]
+    assert clicked["refused"] == ["Not allowed to open a window."]
+
+
+def test_a_payload_cannot_send_a_click_to_another_site(
+    page: Page, console: Console, worker: Worker
+) -> None:
+    data = incident_payload("inc-push-elsewhere", level="error", lang="en")
+    deliver(page, console, data | {"url": "https://evil.example/phish"})
+    shown(page, data["tag"])
+    page.close()
+
+    clicked = worker.evaluate(CLICK, {"tag": data["tag"], "action": "view"})
+
+    assert clicked["opened"] == [f"{console.url}/"]
+
+
+def test_the_link_of_a_notification_opens_the_incident(
+    page: Page, console: Console, page_errors: PageErrors
+) -> None:
+    made = console.post(
+        "/incidents", {"type": "memory_leak", "servers": ["web-01"], "duration_s": 60}
+    )
+    page.goto(f"{console.url}/?incident={made['id']}")
+    page.wait_for_selector("body[data-ready='true']", timeout=15_000)
+    page.wait_for_selector(f"#incidents li[data-id='{made['id']}'][aria-current='true']")
+    assert page.evaluate("location.pathname + location.search + location.hash") == "/#/incidents"
+    assert page_errors.all() == []
