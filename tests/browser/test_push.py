@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Worker
 
+from lib.push.keys import generate
 from lib.push.notices import Notice
 from lib.push.payload import payload
-from tests.browser.conftest import Console, PageErrors, open_console
+from tests.browser.conftest import Console, PageErrors, open_console, serve_console
+from tests.integration.http.conftest import state_of
+from tests.support.push_service import PushService
 
 NOTIFICATIONS = """async (tag) => {
   const registration = await navigator.serviceWorker.ready;
@@ -58,6 +62,23 @@ CLICK = """async ({tag, action}) => {
 }"""
 
 
+# The browser renewing a subscription: ``pushsubscriptionchange`` with the old subscription
+# and the new one (made here: Chromium's off-the-record contexts have no push service), and
+# what the handler handed to ``waitUntil`` awaited.
+RENEW = """async ({old, fresh}) => {
+  const event = new ExtendableEvent("pushsubscriptionchange");
+  Object.defineProperties(event, {
+    oldSubscription: {value: {endpoint: old}},
+    newSubscription: {value: {endpoint: fresh.endpoint, toJSON: () => fresh}},
+  });
+  const extensions = [];
+  event.waitUntil = (promise) => extensions.push(promise);
+  self.dispatchEvent(event);
+  await Promise.all(extensions);
+  return extensions.length;
+}"""
+
+
 def incident_payload(incident_id: str, *, level: str, lang: str) -> dict[str, Any]:
     """What ``PushDispatch`` would send about ``incident_id`` (as ``lib.push.payload`` makes it)."""
     notice = Notice(
@@ -79,8 +100,18 @@ def incident_payload(incident_id: str, *, level: str, lang: str) -> dict[str, An
     return payload(notice, lang, time.time())
 
 
-@pytest.fixture
-def worker(context: BrowserContext, page: Page, console: Console) -> Worker:
+@pytest.fixture(scope="module")
+def push_console() -> Iterator[Console]:
+    """A console with Web Push on (a VAPID key pair set)."""
+    keys = generate("mailto:ops@openmanager.example")
+    yield from serve_console(
+        vapid_private_key=keys.private_key,
+        vapid_public_key=keys.public_key,
+        vapid_subject=keys.subject,
+    )
+
+
+def registered(context: BrowserContext, page: Page, console: Console) -> Worker:
     """The dashboard open, notifications allowed, and ``sw.js`` registered and active."""
     context.grant_permissions(["notifications"], origin=console.url)
     open_console(page, console)
@@ -88,6 +119,11 @@ def worker(context: BrowserContext, page: Page, console: Console) -> Worker:
     workers = context.service_workers or [context.wait_for_event("serviceworker")]
     assert workers[0].url == f"{console.url}/sw.js"
     return workers[0]
+
+
+@pytest.fixture
+def worker(context: BrowserContext, page: Page, console: Console) -> Worker:
+    return registered(context, page, console)
 
 
 def deliver(page: Page, console: Console, data: dict[str, Any]) -> None:
@@ -248,4 +284,42 @@ def test_the_link_of_a_notification_opens_the_incident(
     page.wait_for_selector("body[data-ready='true']", timeout=15_000)
     page.wait_for_selector(f"#incidents li[data-id='{made['id']}'][aria-current='true']")
     assert page.evaluate("location.pathname + location.search + location.hash") == "/#/incidents"
+    assert page_errors.all() == []
+
+
+def test_a_renewed_subscription_replaces_the_old_one_and_keeps_its_preferences(
+    context: BrowserContext, page: Page, push_console: Console
+) -> None:
+    sw = registered(context, page, push_console)
+    with PushService() as service:
+        old, fresh = service.subscribe(), service.subscribe()
+    made = httpx.post(
+        f"{push_console.url}/api/push/subscriptions",
+        json=old.to_json() | {"preferences": {"min_level": "critical", "lang": "ko"}},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+
+    assert sw.evaluate(RENEW, {"old": old.endpoint, "fresh": fresh.to_json()}) == 1
+
+    [renewed] = state_of(push_console.app).repo.list_push_subscriptions()
+    assert (renewed.endpoint, renewed.p256dh, renewed.auth) == (
+        fresh.endpoint,
+        fresh.p256dh,
+        fresh.auth,
+    )
+    assert (renewed.min_level, renewed.lang) == ("critical", "ko")
+
+
+def test_the_panel_offers_push_when_the_server_has_keys(
+    context: BrowserContext, page: Page, push_console: Console, page_errors: PageErrors
+) -> None:
+    context.grant_permissions(["notifications"], origin=push_console.url)
+    open_console(page, push_console)
+    page.click("#notify-open")
+    # The panel says "not available" until push.js has asked the server and the browser.
+    page.wait_for_function(
+        "() => !document.querySelector('#notify-enable').disabled", timeout=5_000
+    )
+    assert page.text_content("#notify-state") == "Push notifications are off."
     assert page_errors.all() == []
