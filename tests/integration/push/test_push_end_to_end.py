@@ -3,6 +3,7 @@ service decrypted."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +16,14 @@ from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
 from tests.integration.http.conftest import https_client
 from tests.integration.http.test_stream import read_stream, use_timing
-from tests.integration.push.conftest import inject, push_app, push_settings, subscribe, tick
+from tests.integration.push.conftest import (
+    CRON,
+    inject,
+    push_app,
+    push_settings,
+    subscribe,
+    tick,
+)
 from tests.support.push_service import PushService
 
 STEP_S = 15
@@ -192,3 +200,33 @@ def test_a_dashboard_holding_only_the_live_stream_open_sends_the_pushes(
             time.sleep(0.05)
     [payload] = incident_payloads(push_service, incident)
     assert (payload["change"], payload["url"]) == ("opened", f"/?incident={incident}")
+
+
+def test_the_engine_lock_is_free_while_a_worker_is_still_sending(
+    tmp_path: Path, push_service: PushService, vapid: VapidKeys
+) -> None:
+    clock = FixedClock(1_770_026_400.0)
+    kv, repo = MemoryKv(), SqliteRepository(tmp_path / "shared.db")
+    settings = push_settings(tmp_path, vapid, push_timeout_s=2.0, push_budget_s=2.0)
+    sending, other = (https_client(push_app(settings, clock, kv=kv, repo=repo)) for _ in range(2))
+    subscribe(sending, push_service.subscribe(vapid.public_key), min_level="warning")
+    tick(sending)
+    inject(sending, "cpu_overload", ["api-01"])
+    push_service.reply("hang")
+    clock.advance(3 * 60)
+    worker = threading.Thread(target=tick, args=(sending,))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while push_service.hung == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert push_service.hung == 1, "the first worker advanced and began sending"
+
+    clock.advance(STEP_S)
+    report = other.post("/api/tick", headers=CRON).json()
+    still_sending = worker.is_alive()
+    worker.join(timeout=10)
+
+    assert still_sending
+    assert report["outcome"] == "advanced"
+    assert report["processed"]["buckets"] >= 1
+    repo.close()
