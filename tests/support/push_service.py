@@ -312,7 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
 def _tls(host: str, directory: str) -> tuple[str, ssl.SSLContext]:
     """A self-signed certificate for ``host``; returns (its PEM file, the server context)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openmanager test push service")])
+    # A name of its own: a client trusting several services finds each one's certificate.
+    common_name = f"openmanager test push service {uuid.uuid4().hex[:8]}"
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

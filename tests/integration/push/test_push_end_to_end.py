@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
@@ -132,18 +133,20 @@ def test_sixteen_workers_still_send_exactly_one(
     repo.close()
 
 
-def test_a_410_removes_the_subscription(
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_subscription_is_removed(
     client: TestClient,
     clock: FixedClock,
     push_service: PushService,
     vapid: VapidKeys,
     repo: SqliteRepository,
+    status: int,
 ) -> None:
     gone = push_service.subscribe(vapid.public_key)
     kept = push_service.subscribe(vapid.public_key)
     subscribe(client, gone)
     subscribe(client, kept)
-    push_service.reply(410, endpoint=gone.endpoint)
+    push_service.reply(status, endpoint=gone.endpoint)
     tick(client)
     incident = inject(client, "cpu_overload", ["api-01"])
     run_minutes(client, clock, 6)
