@@ -26,6 +26,7 @@ from tests.browser.conftest import Console, PageErrors, open_console, serve_cons
 from tests.integration.http.conftest import state_of
 from tests.support.push_service import PushService
 
+WAIT_S = 15  # generous: the machine is shared, and showing a notification takes a moment
 NOTIFICATIONS = """async (tag) => {
   const registration = await navigator.serviceWorker.ready;
   return (await registration.getNotifications(tag ? {tag} : {})).map((n) => ({
@@ -135,7 +136,7 @@ def deliver(page: Page, console: Console, data: dict[str, Any]) -> None:
         lambda e: registrations.extend(e["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_S
     while not any(r["scopeURL"] == f"{console.url}/" for r in registrations):
         assert time.monotonic() < deadline, registrations
         page.wait_for_timeout(50)
@@ -153,7 +154,7 @@ def deliver(page: Page, console: Console, data: dict[str, Any]) -> None:
 
 def notifications(page: Page, tag: str, *, until: Callable[[list[Any]], bool]) -> list[Any]:
     """The notifications tagged ``tag`` once ``until`` holds (showing one takes a moment)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_S
     while not until(found := page.evaluate(NOTIFICATIONS, tag)):
         assert time.monotonic() < deadline, found
         page.wait_for_timeout(50)
@@ -224,7 +225,7 @@ def test_clicking_view_shows_the_incident_in_the_open_dashboard(
     page.wait_for_function(
         "id => location.hash === '#/incidents' && document.body.dataset.incident === id",
         arg=made["id"],
-        timeout=5_000,
+        timeout=WAIT_S * 1000,
     )
     page.wait_for_selector(f"#incidents li[data-id='{made['id']}'][aria-current='true']")
     notifications(page, data["tag"], until=lambda n: n == [])
@@ -319,7 +320,7 @@ def test_the_panel_offers_push_when_the_server_has_keys(
     page.click("#notify-open")
     # The panel says "not available" until push.js has asked the server and the browser.
     page.wait_for_function(
-        "() => !document.querySelector('#notify-enable').disabled", timeout=5_000
+        "() => !document.querySelector('#notify-enable').disabled", timeout=WAIT_S * 1000
     )
     assert page.text_content("#notify-state") == "Push notifications are off."
     assert page_errors.all() == []
