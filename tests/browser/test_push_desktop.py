@@ -141,3 +141,19 @@ def test_dismiss_on_the_desktop_closes_it_and_leaves_the_dashboard_alone(
     daemon.wait_closed(notification.id, timeout_s=WAIT_S)
     assert page.evaluate("location.hash") == "#/overview"
     assert len(desktop.pages) == 1
+
+
+def test_a_payload_cannot_send_a_click_to_another_site(
+    desktop: BrowserContext, console: Console, daemon: NotificationDaemon
+) -> None:
+    page = dashboard(desktop, console)
+    data = incident_payload("inc-desk-elsewhere", level="error", lang="en")
+    deliver(page, console, data | {"url": "https://evil.example/phish"})
+    notification = shown(daemon, data["title"])
+    page.close()
+
+    with desktop.expect_page(timeout=WAIT_S * 1000) as opened:
+        daemon.click(notification.id)
+
+    opened.value.wait_for_load_state()
+    assert opened.value.url == f"{console.url}/"
