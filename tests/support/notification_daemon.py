@@ -6,8 +6,9 @@ its notifications through, and where a person's click comes from.
 as a notification server does: ``GetCapabilities`` (actions, body, persistence),
 ``GetServerInformation``, ``Notify`` (recorded as a ``Shown``, answered with its id) and
 ``CloseNotification`` (recorded, answered with ``NotificationClosed``). ``click(id, key)``
-emits ``ActionInvoked`` as a user's click would: ``"default"`` for the body, or the key of a
-button (Chromium numbers its buttons ``"0"``, ``"1"``, … in the notification's order).
+emits ``ActionInvoked`` as a user's click would, until Chromium closes the notification:
+``"default"`` for the body, or the key of a button (Chromium numbers its buttons ``"0"``,
+``"1"``, … in the notification's order).
 
 A browser started with ``env={"DBUS_SESSION_BUS_ADDRESS": daemon.address}`` uses it.
 """
@@ -25,12 +26,15 @@ from typing import Any
 from jeepney import (
     DBusAddress,
     HeaderFields,
+    Message,
     MessageType,
     message_bus,
     new_method_return,
     new_signal,
 )
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+
+from lib.clock import monotonic
 
 NAME = "org.freedesktop.Notifications"
 PATH = DBusAddress("/org/freedesktop/Notifications", interface=NAME)
@@ -83,6 +87,7 @@ class NotificationDaemon:
         reply = self._conn.send_and_get_reply(message_bus.RequestName(NAME))
         if reply.body != (1,):  # DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER
             raise RuntimeError(f"could not own {NAME}: {reply.body}")
+        self._sending = threading.Lock()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self.shown: list[Shown] = []
@@ -117,11 +122,28 @@ class NotificationDaemon:
             if not self._changed.wait_for(lambda: id in self.closed, timeout_s):
                 raise AssertionError(f"notification {id} was not closed")
 
-    def click(self, id: int, key: str = "default") -> None:
-        """What a person clicking the notification (``"default"``) or a button does."""
-        self._conn.send(new_signal(PATH, "ActionInvoked", "us", (id, key)))
+    def click(self, id: int, key: str = "default", timeout_s: float = 10.0) -> None:
+        """What a person clicking the notification (``"default"``) or a button does.
+
+        Chromium learns a notification's id from the answer to ``Notify`` and ignores a click
+        on an id it has not learnt yet; it closes the notification once it has taken a click.
+        So the click is repeated, as a person whose first click came too early would, until
+        the notification is closed.
+        """
+        deadline = monotonic() + timeout_s
+        with self._changed:
+            while id not in self.closed:
+                if monotonic() >= deadline:
+                    raise AssertionError(f"notification {id} did not take the click")
+                self._send(new_signal(PATH, "ActionInvoked", "us", (id, key)))
+                self._changed.wait(0.5)
 
     # -- the server --------------------------------------------------------------------------
+
+    def _send(self, message: Message) -> None:
+        """Send from either thread (jeepney's connection does not serialise writers)."""
+        with self._sending:
+            self._conn.send(message)
 
     def _serve(self) -> None:
         while True:
@@ -133,22 +155,22 @@ class NotificationDaemon:
                 continue
             member = message.header.fields.get(HeaderFields.member)
             if member == "GetCapabilities":
-                self._conn.send(new_method_return(message, "as", (CAPABILITIES,)))
+                self._send(new_method_return(message, "as", (CAPABILITIES,)))
             elif member == "GetServerInformation":
                 info = ("openmanager-tests", "openmanager", "1", "1.2")
-                self._conn.send(new_method_return(message, "ssss", info))
+                self._send(new_method_return(message, "ssss", info))
             elif member == "Notify":
-                self._conn.send(new_method_return(message, "u", (self._notify(message.body),)))
+                self._send(new_method_return(message, "u", (self._notify(message.body),)))
             elif member == "CloseNotification":
                 (id,) = message.body
-                self._conn.send(new_method_return(message))
+                self._send(new_method_return(message))
                 # Reason 3: closed by a call to CloseNotification.
-                self._conn.send(new_signal(PATH, "NotificationClosed", "uu", (id, 3)))
+                self._send(new_signal(PATH, "NotificationClosed", "uu", (id, 3)))
                 with self._changed:
                     self.closed.append(id)
                     self._changed.notify_all()
             else:
-                self._conn.send(new_method_return(message))
+                self._send(new_method_return(message))
 
     def _notify(self, body: tuple[Any, ...]) -> int:
         app, replaces, _icon, summary, text, actions, hints, timeout = body
