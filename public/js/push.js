@@ -99,7 +99,10 @@ export async function disable() {
 export async function sendTest() {
   const subscription = await currentSubscription();
   if (!subscription) throw new Error("not subscribed");
-  return api("/push/test", { method: "POST", body: { endpoint: subscription.endpoint } });
+  const outcome = await api("/push/test", { method: "POST", body: { endpoint: subscription.endpoint } });
+  // The panel says "Test sent." only when the push service took it.
+  if (outcome.status !== "sent") throw new Error(`push service: ${outcome.code ?? outcome.status}`);
+  return outcome;
 }
 
 let revealed = null;
