@@ -11,8 +11,8 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 PORT   ?= 3000
 
 # Debian packages the tests start for real (and node for the Vercel CLI).
-TEST_DEBS := redis-server postgresql nodejs npm prometheus chromium fonts-noto-cjk
-TEST_BINS := redis-server pg_ctl npx prometheus promtool chromium
+TEST_DEBS := redis-server postgresql nodejs npm prometheus chromium fonts-noto-cjk dbus-daemon
+TEST_BINS := redis-server pg_ctl npx prometheus promtool chromium dbus-daemon
 
 .PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean vendor
 
@@ -93,6 +93,8 @@ bench: venv system-deps vendor
 	$(PY) -m tests.bench.bench_api
 	$(PY) -m tests.bench.bench_ui
 	$(PY) -m tests.bench.bench_ai
+	$(PY) -m tests.bench.bench_push
+	$(PY) -m tests.bench.bench_push --rtt-ms 50
 
 plot: venv
 	$(PY) scripts/plot_fleet_day.py

@@ -230,6 +230,10 @@ async def live_events(
         except StoreError as exc:
             yield sse.encode("error", error_body(exc.code, exc.message), id=str(cursor))
             return
+        if state.push.pending:
+            # Pushes this advance recorded go out beside the stream (within PUSH_BUDGET_S),
+            # never in its way: a dashboard with only the stream open still alerts others.
+            asyncio.get_running_loop().run_in_executor(None, state.push.deliver)
         if frames:
             yield b"".join(frames)
             quiet_since = now

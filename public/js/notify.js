@@ -52,6 +52,8 @@ function toggle(open) {
 }
 
 export function initNotify() {
+  // A notification's link (/?incident=<id>) and clicks the service worker forwards.
+  import("./push.js").then((p) => p.follow());
   openButton.addEventListener("click", () => toggle(panel.hidden));
   document.getElementById("notify-close").addEventListener("click", () => toggle(false));
   panel.addEventListener("keydown", (e) => { if (e.key === "Escape") toggle(false); });

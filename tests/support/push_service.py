@@ -16,7 +16,8 @@ push/<id>``). A POST to an endpoint is checked as RFC 8030/8291/8292 say and as
 
 Accepted pushes are recorded with their plaintext (``received``). The answer is 201 with a
 ``Location``, unless the service is told otherwise for an endpoint or for all: 404, 410, 429
-(with ``Retry-After``), or ``"hang"`` (read the request, never answer until ``stop()``). It
+(with ``Retry-After``), or ``"hang"`` (read the request, never answer until ``stop()``);
+``latency_s`` delays every answer like a round trip to a real push service. It
 serves TLS with a certificate made for 127.0.0.1; ``ca_file`` is what a client must trust
 (``REQUESTS_CA_BUNDLE``).
 """
@@ -102,8 +103,10 @@ class Received:
 class PushService:
     """The service; ``origin`` is what VAPID ``aud`` must be."""
 
-    def __init__(self, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, *, host: str = "127.0.0.1", latency_s: float = 0.0) -> None:
         self.host = host
+        self.latency_s = latency_s
+        """How long each answer waits, as a push service across a network would."""
         self._subs: dict[str, BrowserSubscription] = {}
         self._replies: dict[str | None, tuple[Reply, int | None]] = {None: (201, None)}
         self._times: dict[str | None, int | None] = {}
@@ -212,6 +215,8 @@ class PushService:
             payload = json.loads(plain)
         except (http_ece.ECEException, ValueError) as exc:
             return self._reject(endpoint, 400, f"cannot decrypt: {exc}")
+        if self.latency_s:
+            time.sleep(self.latency_s)
         if status == "hang":
             with self._lock:
                 self.hung += 1
@@ -307,7 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
 def _tls(host: str, directory: str) -> tuple[str, ssl.SSLContext]:
     """A self-signed certificate for ``host``; returns (its PEM file, the server context)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openmanager test push service")])
+    # A name of its own: a client trusting several services finds each one's certificate.
+    common_name = f"openmanager test push service {uuid.uuid4().hex[:8]}"
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

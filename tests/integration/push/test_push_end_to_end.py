@@ -3,10 +3,12 @@ service decrypted."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
@@ -14,7 +16,15 @@ from lib.push.keys import VapidKeys
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
 from tests.integration.http.conftest import https_client
-from tests.integration.push.conftest import inject, push_app, push_settings, subscribe, tick
+from tests.integration.http.test_stream import read_stream, use_timing
+from tests.integration.push.conftest import (
+    CRON,
+    inject,
+    push_app,
+    push_settings,
+    subscribe,
+    tick,
+)
 from tests.support.push_service import PushService
 
 STEP_S = 15
@@ -123,18 +133,20 @@ def test_sixteen_workers_still_send_exactly_one(
     repo.close()
 
 
-def test_a_410_removes_the_subscription(
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_subscription_is_removed(
     client: TestClient,
     clock: FixedClock,
     push_service: PushService,
     vapid: VapidKeys,
     repo: SqliteRepository,
+    status: int,
 ) -> None:
     gone = push_service.subscribe(vapid.public_key)
     kept = push_service.subscribe(vapid.public_key)
     subscribe(client, gone)
     subscribe(client, kept)
-    push_service.reply(410, endpoint=gone.endpoint)
+    push_service.reply(status, endpoint=gone.endpoint)
     tick(client)
     incident = inject(client, "cpu_overload", ["api-01"])
     run_minutes(client, clock, 6)
@@ -170,3 +182,54 @@ def test_a_hanging_push_service_delays_no_route_past_its_budget(
     assert slowest < 1.0 + 1.5, slowest
     assert test_s < 1.0 + 0.5, test_s
     assert failures >= 1
+
+
+def test_a_dashboard_holding_only_the_live_stream_open_sends_the_pushes(
+    tmp_path: Path, clock: FixedClock, push_service: PushService, vapid: VapidKeys
+) -> None:
+    app = push_app(push_settings(tmp_path, vapid), clock)
+    with https_client(app) as client:
+        sub = push_service.subscribe(vapid.public_key)
+        subscribe(client, sub, min_level="warning")
+        tick(client)
+        incident = inject(client, "cpu_overload", ["api-01"])
+        # Nothing but the stream from here on: no tick, no read, for eight fleet-minutes.
+        use_timing(app, clock, max_duration_s=8 * 60)
+        frames = read_stream(client)
+        detected = [f for f in frames if f.event == "incident" and f.data["id"] == incident]
+        assert detected, "the stream advanced the engine through the incident"
+        deadline = time.monotonic() + 10
+        while not incident_payloads(push_service, incident) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    [payload] = incident_payloads(push_service, incident)
+    assert (payload["change"], payload["url"]) == ("opened", f"/?incident={incident}")
+
+
+def test_the_engine_lock_is_free_while_a_worker_is_still_sending(
+    tmp_path: Path, push_service: PushService, vapid: VapidKeys
+) -> None:
+    clock = FixedClock(1_770_026_400.0)
+    kv, repo = MemoryKv(), SqliteRepository(tmp_path / "shared.db")
+    settings = push_settings(tmp_path, vapid, push_timeout_s=2.0, push_budget_s=2.0)
+    sending, other = (https_client(push_app(settings, clock, kv=kv, repo=repo)) for _ in range(2))
+    subscribe(sending, push_service.subscribe(vapid.public_key), min_level="warning")
+    tick(sending)
+    inject(sending, "cpu_overload", ["api-01"])
+    push_service.reply("hang")
+    clock.advance(3 * 60)
+    worker = threading.Thread(target=tick, args=(sending,))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while push_service.hung == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert push_service.hung == 1, "the first worker advanced and began sending"
+
+    clock.advance(STEP_S)
+    report = other.post("/api/tick", headers=CRON).json()
+    still_sending = worker.is_alive()
+    worker.join(timeout=10)
+
+    assert still_sending
+    assert report["outcome"] == "advanced"
+    assert report["processed"]["buckets"] >= 1
+    repo.close()
