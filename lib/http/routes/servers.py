@@ -10,7 +10,7 @@ from lib.engine.history import metric_history
 from lib.http.reads import Read
 from lib.http.schemas.errors import error_responses
 from lib.http.schemas.servers import (
-    DAY_S,
+    HISTORY_MAX_S,
     HOUR_S,
     HistoryQuery,
     LogsQuery,
@@ -32,7 +32,6 @@ router = APIRouter(tags=["servers"])
 
 ServerPath = Annotated[str, Path(max_length=32, description="Server id.", examples=["db-01"])]
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
-HISTORY_MAX_S = 7 * DAY_S
 
 
 @router.get("/servers/{server_id}", responses=ERRORS)
