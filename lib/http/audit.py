@@ -91,7 +91,7 @@ def auditor(
     state: Annotated[AppState, Depends(get_state)],
     who: Annotated[Principal | None, Depends(principal)],
 ) -> Auditor:
-    return Auditor(state, who, client_ip(request))
+    return Auditor(state, who, client_ip(request, state.trusted_proxies))
 
 
 Audit = Annotated[Auditor, Depends(auditor)]

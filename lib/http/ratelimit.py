@@ -216,7 +216,7 @@ def rate_limit(name: str) -> Callable[..., None]:
         if who is not None and state.limiters.limits[name].per == "client":
             identifier = who.id
         else:
-            identifier = f"ip:{client_ip(request)}"
+            identifier = f"ip:{client_ip(request, state.trusted_proxies)}"
         anonymous_read = who is None and request.method in ("GET", "HEAD") and name == "api"
         try:
             state.limiters.check(name, identifier, shared=not anonymous_read)

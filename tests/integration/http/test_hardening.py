@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from lib.clock import FixedClock
 from lib.http.app import create_app
 from lib.http.bodies import DEFAULT_LIMIT_BYTES, LIMITS_BYTES
 from lib.http.errors import PUBLIC_MESSAGES
@@ -22,6 +23,7 @@ from tests.integration.http.conftest import (
     make_settings,
     mint_token,
     named_fields,
+    state_of,
 )
 from tests.support.redis_service import RedisServer
 from tests.support.upstash_server import UpstashServer
@@ -189,3 +191,39 @@ def test_a_store_outage_is_a_stable_503_with_the_details_in_the_log(
     for leak in ("127.0.0.1", str(redis_db.port), "Error", "Connection"):
         assert leak not in response.text
     assert str(redis_db.port) in caplog.text or "Upstash" in caplog.text
+
+
+# Row 5: 800 wrong bearers were 800 401s and 802 KV commands, never a 429.
+def test_failed_bearers_are_limited_per_address_before_the_kv(
+    tmp_path: Path, upstash_db: UpstashServer
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        upstash_redis_rest_url=upstash_db.url,
+        upstash_redis_rest_token=upstash_db.token,
+        rate_limit_auth_failures_per_minute=5,
+    )
+    app = create_app(settings)
+    kv = state_of(app).kv
+    client = https_client(app)
+    for i in range(5):
+        assert_error(client.get("/api/fleet", headers=bearer(f"om_guess{i}")), 401, "unauthorized")
+    before = kv.commands_sent
+    for i in range(50):
+        refused = client.get("/api/fleet", headers=bearer(f"om_guess{i}"))
+        error = assert_error(refused, 429, "rate_limited")
+        assert error["details"]["limiter"] == "auth_failures"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert kv.commands_sent == before
+    # Anonymous reads from the same address are not what failed: they still answer.
+    assert client.get("/api/health").status_code == 200
+
+
+def test_failed_bearers_age_out_of_the_window(tmp_path: Path, clock: FixedClock) -> None:
+    settings = make_settings(tmp_path, rate_limit_auth_failures_per_minute=2)
+    client = https_client(create_app(settings, clock=clock, kv=MemoryKv()))
+    for _ in range(2):
+        assert client.get("/api/tokens", headers=bearer("om_nope")).status_code == 401
+    assert_error(client.get("/api/tokens", headers=ADMIN), 429, "rate_limited")
+    clock.advance(61)
+    assert client.get("/api/tokens", headers=ADMIN).status_code == 200
