@@ -15,6 +15,7 @@ from lib.http.auth_failures import FailedAuth
 from lib.http.client_ip import TrustedProxies
 from lib.http.metrics import AppMetrics
 from lib.http.sessions import SessionStore
+from lib.http.stream_slots import StreamSlots
 from lib.http.tokens import TokenStore
 from lib.http.users import UserStore
 from lib.store.factory import open_repository
@@ -98,6 +99,10 @@ class AppState:
     @cached_property
     def failed_auth(self) -> FailedAuth:
         return FailedAuth(self.clock, self.settings.rate_limit_auth_failures_per_minute)
+
+    @cached_property
+    def stream_slots(self) -> StreamSlots:
+        return StreamSlots(self.settings.stream_max_per_client)
 
     @cached_property
     def trusted_proxies(self) -> TrustedProxies:

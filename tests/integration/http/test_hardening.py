@@ -4,9 +4,12 @@ caught it: request bodies (size, syntax, types), CORS refusals, what a 503 tells
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,6 +28,7 @@ from tests.integration.http.conftest import (
     named_fields,
     state_of,
 )
+from tests.support.app_server import AppServer
 from tests.support.redis_service import RedisServer
 from tests.support.upstash_server import UpstashServer
 
@@ -227,3 +231,32 @@ def test_failed_bearers_age_out_of_the_window(tmp_path: Path, clock: FixedClock)
     assert_error(client.get("/api/tokens", headers=ADMIN), 429, "rate_limited")
     clock.advance(61)
     assert client.get("/api/tokens", headers=ADMIN).status_code == 200
+
+
+# Row 9: 500 concurrent streams from one client were all accepted; /api/health took 14 s.
+def test_open_streams_are_capped_per_client(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, stream_max_per_client=2)
+    app = create_app(settings, kv=MemoryKv())
+    slots = state_of(app).stream_slots
+    with AppServer(app) as server, ExitStack() as held:
+        url = f"{server.url}/api/stream"
+        readers = []  # kept: a dropped line iterator closes its connection when collected
+        for _ in range(2):
+            stream = held.enter_context(httpx.stream("GET", url, timeout=10))
+            assert stream.status_code == 200
+            readers.append(stream.iter_lines())
+            assert next(readers[-1]).startswith("retry:")
+        assert slots.open_count("ip:127.0.0.1") == 2
+        error = assert_error(httpx.get(url, timeout=10), 429, "rate_limited")
+        assert error["details"] == {"retry_after_s": 60, "limit": 2, "limiter": "streams"}
+        # Another client (a token) has its own slots.
+        with httpx.stream("GET", url, headers=ADMIN, timeout=10) as other:
+            assert other.status_code == 200
+        held.close()
+        # A closed stream gives its slot back.
+        deadline = time.monotonic() + 10
+        while slots.open_count("ip:127.0.0.1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slots.open_count("ip:127.0.0.1") == 0
+        with httpx.stream("GET", url, timeout=10) as again:
+            assert again.status_code == 200
