@@ -6,20 +6,24 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
 from lib.http.app import create_app
 from lib.http.bodies import DEFAULT_LIMIT_BYTES, LIMITS_BYTES
 from lib.http.errors import PUBLIC_MESSAGES
+from lib.store.db import IncidentRecord
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import (
     ADMIN,
+    NOW,
     assert_error,
     bearer,
     https_client,
@@ -260,3 +264,34 @@ def test_open_streams_are_capped_per_client(tmp_path: Path) -> None:
         assert slots.open_count("ip:127.0.0.1") == 0
         with httpx.stream("GET", url, timeout=10) as again:
             assert again.status_code == 200
+
+
+# Row 14: one self-contradicting stored incident made /api/analytics/sla a 422 for everyone.
+def test_an_inconsistent_stored_incident_is_logged_and_left_out(
+    app: FastAPI, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    def stored(incident_id: str, detected_after_s: float) -> IncidentRecord:
+        started = datetime.fromtimestamp(NOW - 7200, UTC)
+        return IncidentRecord(
+            id=incident_id,
+            type="cpu_overload",
+            servers=("web-01",),
+            root_server="web-01",
+            status="resolved",
+            started_at=started,
+            detected_at=started + timedelta(seconds=detected_after_s),
+            resolved_at=started + timedelta(seconds=600),
+            resolved_by="user:kim",
+        )
+
+    state_of(app).repo.upsert_incidents(
+        [stored("inj-sound", 30), stored("inj-9648833-9baccc", -120)]
+    )
+    with caplog.at_level(logging.WARNING, logger="openmanager.http"):
+        response = client.get("/api/analytics/sla", params={"period": "7d"})
+    assert response.status_code == 200, response.text
+    times = response.json()["incident_times"]
+    assert (times["n_incidents"], times["n_detected"]) == (1, 1)
+    assert times["mttd_s"] == 30
+    assert "inj-9648833-9baccc" in caplog.text
+    assert "inj-9648833-9baccc" not in response.text
