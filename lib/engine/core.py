@@ -37,6 +37,7 @@ from lib.alerts import (
 )
 from lib.clock import Buckets, Clock, monotonic, pause
 from lib.config import Settings
+from lib.engine.alert_links import alert_links
 from lib.engine.detection import ADAPTIVE, Scorer, alert_levels, detect, static_scorer
 from lib.engine.records import (
     Event,
@@ -391,6 +392,8 @@ class Engine:
                         recovered[track.id] = track.recovered_plan
                         batch.recovered[track.id] = track.recovered_plan
                 tracks = self._run_plans(tracks, b, batch)
+                links = alert_links(self.fleet, groups, tracks, b, grouping.merged)
+                batch.write("update_alert_states", links)  # type: ignore[arg-type]
                 tracks = self._close_finished(tracks, {g.id for g in groups}, b, batch, world)
                 b += 1
             if cut < b1:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from lib.engine.history import metric_history
+from lib.http.degraded import history
 from lib.http.reads import Read
 from lib.http.schemas.errors import error_responses
 from lib.http.schemas.servers import (
@@ -35,11 +36,16 @@ ERRORS = error_responses(401, 403, 404, 422, 429, 503)
 
 
 @router.get("/servers/{server_id}", responses=ERRORS)
-def get_server(read: Read, server_id: ServerPath) -> ServerDetail:
+def get_server(read: Read, server_id: ServerPath, response: Response) -> ServerDetail:
     """Spec, metrics with units and thresholds, open alerts and incidents, topology."""
     server = read.server_index(server_id)
-    records = read.state.repo.list_alerts(
-        server_id=server_id, states=["firing", "acknowledged"], limit=100
+    records = history(
+        response,
+        "alert history",
+        lambda: read.state.repo.list_alerts(
+            server_id=server_id, states=["firing", "acknowledged"], limit=100
+        ),
+        [],
     )
     return server_detail(read, server, records)
 
