@@ -39,6 +39,7 @@ from lib.clock import Buckets, Clock, monotonic, pause
 from lib.config import Settings
 from lib.engine.alert_links import alert_links
 from lib.engine.detection import ADAPTIVE, Scorer, alert_levels, detect, static_scorer
+from lib.engine.reconcile import orphan_writes
 from lib.engine.records import (
     Event,
     alert_writes,
@@ -291,6 +292,9 @@ class Engine:
         b0, b1 = state.last + 1, current + 1
         detail0 = max(b0, b1 - self.limits.max_detail_buckets)
         batch = _Batch()
+        if world.state is None:
+            # No state: a first start, or a KV that lost it. Close what nobody tracks now.
+            batch.writes += orphan_writes(self.repo, self.fleet, current)
         recovered = dict(world.recovered_at)
         overrides = world.overrides(
             failures_enabled=runtime.failures_enabled,

@@ -8,6 +8,7 @@ code and message (issue 15 rows 4 and 13); README.md "During an outage" says whi
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from lib.config import Settings
 from lib.http.app import create_app
 from lib.http.degraded import DEGRADED_HEADER
 from lib.http.errors import PUBLIC_MESSAGES
+from lib.store.db import AuditEntry
 from tests.integration.http.conftest import ADMIN, NOW, https_client, make_settings
 from tests.support.postgres_service import SERVICE_ROLE_KEY, PostgresServer
 from tests.support.postgrest_server import PostgrestServer
@@ -167,3 +169,52 @@ def test_reads_while_redis_is_down(
             response = warm.get(url.format(incident=incident), headers=ADMIN)
             if response.status_code != 200:
                 assert _cell_of(response) == readme_table()[read][1], read
+
+
+def test_a_kv_that_restarts_empty_closes_what_it_forgot(
+    deployment: tuple[TestClient, FixedClock, str, Settings], redis_db: RedisServer
+) -> None:
+    # Issue 15 row 7: the open incident and its alerts stayed open in the database forever.
+    client, clock, incident, _ = deployment
+    before = client.get(f"/api/incidents/{incident}", headers=ADMIN).json()
+    assert before["open"] is True
+    assert client.get("/api/alerts", params={"state": "firing"}, headers=ADMIN).json()["count"]
+    redis_db.restart()  # no persistence: it comes back empty
+    clock.advance(3)
+    assert client.post("/api/tick", headers=ADMIN).status_code == 200
+    after = client.get(f"/api/incidents/{incident}", headers=ADMIN).json()
+    assert (after["status"], after["open"], after["resolved_by"]) == ("resolved", False, "engine")
+    assert "engine state lost" in after["timeline"][-1]["reason"]
+    stored = client.get("/api/alerts", params={"incident": incident}, headers=ADMIN).json()
+    assert stored["alerts"]
+    assert {a["state"] for a in stored["alerts"]} == {"resolved"}
+    firing = client.get("/api/alerts", params={"state": "firing,acknowledged"}, headers=ADMIN)
+    assert all(a["fired_at"] > before["detected_at"] for a in firing.json()["alerts"])
+
+
+def test_an_audit_entry_queued_during_an_outage_outlives_the_kv(
+    deployment: tuple[TestClient, FixedClock, str, Settings],
+    postgres_db: PostgresServer,
+    redis_db: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Issue 15 row 7: queued in the outbox while PostgreSQL was down, lost with the KV.
+    client, _, _, _ = deployment
+    postgres_db.stop()
+    try:
+        with caplog.at_level(logging.WARNING, logger="openmanager.audit"):
+            created = client.post(
+                "/api/tokens", json={"name": "x", "role": "viewer"}, headers=ADMIN
+            )
+        assert created.status_code == 201, created.text
+        redis_db.restart()  # the outbox goes with it
+    finally:
+        postgres_db.start()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "openmanager.audit"]
+    entry = AuditEntry.model_validate_json(line.removeprefix("audit entry queued: "))
+    assert (entry.action, entry.target, entry.actor) == (
+        "token.create",
+        created.json()["id"],
+        "admin-token",
+    )
+    assert created.json()["token"] not in line
