@@ -6,9 +6,17 @@ Every field is documented in the README's configuration table and in ``.env.exam
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lib.errors import ConfigError
@@ -102,6 +110,23 @@ class Settings(BaseSettings):
     rate_limit_ai_per_minute: int = Field(
         20, ge=1, le=10_000, description="AI assistant questions per minute per client."
     )
+    rate_limit_auth_failures_per_minute: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Failed bearer authentications per minute per IP address, per instance.",
+    )
+    stream_max_per_client: int = Field(
+        4, ge=1, le=1000, description="Open /api/stream connections per client, per instance."
+    )
+    trusted_proxies: list[str] | None = Field(
+        None,
+        description="Peers whose X-Real-IP / X-Forwarded-For are believed (JSON list of CIDRs, "
+        '"*" for any); unset: ["*"] on Vercel, else none (the socket address).',
+    )
+    vercel: bool = Field(
+        False, description="Set by Vercel on its platform (1); decides TRUSTED_PROXIES' default."
+    )
     # AI assistant
     ai_base_url: str | None = Field(
         None, description="OpenAI-compatible API base URL (…/v1); unset: local answers only."
@@ -142,6 +167,22 @@ class Settings(BaseSettings):
     push_budget_s: float = Field(
         8.0, gt=0, le=50, description="Time one request may spend sending pushes after the engine."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str] | None) -> list[str] | None:
+        for entry in value or ():
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def proxies(self) -> tuple[str, ...]:
+        """TRUSTED_PROXIES in force: as set, else any peer on Vercel (its edge sets the
+        headers and overwrites the client's), else none."""
+        if self.trusted_proxies is not None:
+            return tuple(self.trusted_proxies)
+        return ("*",) if self.vercel else ()
 
     @model_validator(mode="after")
     def _pairs_are_complete(self) -> Settings:

@@ -62,7 +62,7 @@ class RuntimeSettingsPatch(BaseModel):
     """A change to the overrides: a field set to a value overrides it, ``null`` removes the
     override (back to the environment's value), an absent field is left as it is."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     failures_enabled: bool | None = None
     failure_rate_per_hour: FailureRatePerHour | None = None

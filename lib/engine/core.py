@@ -37,7 +37,9 @@ from lib.alerts import (
 )
 from lib.clock import Buckets, Clock, monotonic, pause
 from lib.config import Settings
+from lib.engine.alert_links import alert_links
 from lib.engine.detection import ADAPTIVE, Scorer, alert_levels, detect, static_scorer
+from lib.engine.reconcile import orphan_writes
 from lib.engine.records import (
     Event,
     alert_writes,
@@ -290,6 +292,9 @@ class Engine:
         b0, b1 = state.last + 1, current + 1
         detail0 = max(b0, b1 - self.limits.max_detail_buckets)
         batch = _Batch()
+        if world.state is None:
+            # No state: a first start, or a KV that lost it. Close what nobody tracks now.
+            batch.writes += orphan_writes(self.repo, self.fleet, current)
         recovered = dict(world.recovered_at)
         overrides = world.overrides(
             failures_enabled=runtime.failures_enabled,
@@ -391,6 +396,8 @@ class Engine:
                         recovered[track.id] = track.recovered_plan
                         batch.recovered[track.id] = track.recovered_plan
                 tracks = self._run_plans(tracks, b, batch)
+                links = alert_links(self.fleet, groups, tracks, b, grouping.merged)
+                batch.write("update_alert_states", links)  # type: ignore[arg-type]
                 tracks = self._close_finished(tracks, {g.id for g in groups}, b, batch, world)
                 b += 1
             if cut < b1:

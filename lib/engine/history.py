@@ -144,7 +144,8 @@ def _adaptive(
 
 def _downsample(x: F64, step: int) -> tuple[F64, F64]:
     """Mean and max of ``x`` over consecutive groups of ``step`` (the last may be shorter),
-    ignoring NaN; NaN for a group with no number."""
+    ignoring NaN; NaN for a group with no number. A ``step`` past the end is one group."""
+    step = max(1, min(step, x.size))
     points = math.ceil(x.size / step)
     grid = np.full(points * step, np.nan)
     grid[: x.size] = x

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from lib.clock import Clock, SystemClock
 from lib.config import VERSION, Settings, load_settings
+from lib.http.bodies import BodyGuard
 from lib.http.errors import install_error_handlers
 from lib.http.middleware import App, install_cors
 from lib.http.ratelimit import api_rate_limit
@@ -85,10 +86,13 @@ def create_app(
     )
     app.state.om = state
     install_error_handlers(app)
+    # Bodies are limited before anything parses them; CORS, added after, wraps the 413 too.
+    app.add_middleware(BodyGuard)
     install_cors(app, settings.cors_origins)
     # Any route may answer these: a malformed Authorization header (401), a body that is
-    # not JSON (400) or not valid (422), the rate limit (429), a store that is down (503).
-    everywhere = error_responses(400, 401, 422, 429, 503)
+    # not JSON (400), too large (413) or not valid (422), the rate limit (429), a store that is
+    # down (503).
+    everywhere = error_responses(400, 401, 413, 422, 429, 503)
     app.include_router(health.router, prefix="/api", responses=everywhere)
     accounts = everywhere | error_responses(403, 404, 409)
     for module in (docs, auth, tokens, audit, settings_routes):

@@ -3,7 +3,8 @@
 A route takes ``audit: Audit`` and, after the change succeeded, calls
 ``audit.record("token.create", target=token.id, details={"role": "operator"})``. The entry
 names the principal (``user:alice``, ``token:<id>``, ``admin-token``, ``cron``), its role and
-the client address. A database outage queues the entry in the KV outbox; only when neither
+the client address. A database outage queues the entry in the KV outbox, and copies it to
+the log (``openmanager.audit``) so that losing the KV does not lose it; only when neither
 store takes it does ``record`` raise ``StoreError`` (503).
 
 Details must not carry secrets: tokens, passwords and TOTP secrets never go in.
@@ -11,6 +12,7 @@ Details must not carry secrets: tokens, passwords and TOTP secrets never go in.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from lib.http.client_ip import client_ip
 from lib.http.credentials import Principal
 from lib.http.state import AppState, get_state
 from lib.store.db import AuditEntry
+
+log = logging.getLogger("openmanager.audit")
 
 WRITE_OP = "insert_audit_entries"
 ANONYMOUS = "anonymous"
@@ -51,7 +55,10 @@ def write_audit(
         client_ip=client_ip,
         details=dict(details or {}),
     )
-    state.outbox.write(state.repo, WRITE_OP, [entry])
+    if not state.outbox.write(state.repo, WRITE_OP, [entry]):
+        # Queued in the KV, which may yet lose it (a Redis restarted empty): the log keeps a
+        # copy, the entry as JSON, from which it can be restored (replays are keyed by id).
+        log.warning("audit entry queued: %s", entry.model_dump_json())
     return entry
 
 
@@ -91,7 +98,7 @@ def auditor(
     state: Annotated[AppState, Depends(get_state)],
     who: Annotated[Principal | None, Depends(principal)],
 ) -> Auditor:
-    return Auditor(state, who, client_ip(request))
+    return Auditor(state, who, client_ip(request, state.trusted_proxies))
 
 
 Audit = Annotated[Auditor, Depends(auditor)]

@@ -24,7 +24,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from lib.errors import AuthError, Forbidden
+from lib.errors import AuthError, Forbidden, RateLimited
+from lib.http.auth_failures import LIMITER as AUTH_FAILURES
+from lib.http.client_ip import client_ip
 from lib.http.credentials import Principal, Role, role_allows, same_secret
 from lib.http.sessions import CSRF_HEADER, SESSION_COOKIE
 from lib.http.state import AppState, get_state
@@ -80,9 +82,23 @@ def principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     session_id: Annotated[str | None, Security(_session)],
 ) -> Principal | None:
-    """Who the request acts as, or ``None`` for an anonymous request."""
+    """Who the request acts as, or ``None`` for an anonymous request.
+
+    A bearer from an address with too many recent failures is refused (429) before the KV is
+    asked about it (``lib.http.auth_failures``).
+    """
     if bearer is not None:
-        return _from_bearer(state, bearer.credentials)
+        address = client_ip(request, state.trusted_proxies)
+        try:
+            state.failed_auth.check(address)
+        except RateLimited:
+            state.metrics.rate_limited.labels(limiter=AUTH_FAILURES).inc()
+            raise
+        try:
+            return _from_bearer(state, bearer.credentials)
+        except AuthError:
+            state.failed_auth.failed(address)
+            raise
     if "authorization" in request.headers:
         raise AuthError("use Authorization: Bearer <token>")
     if session_id:

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lib.errors import StoreError, ValidationError
 from lib.http import sse
-from lib.http.errors import error_body
+from lib.http.errors import public_error
 from lib.sim import METRICS, SERVER_STATUSES, assess, window
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ async def live_events(
                 step, engine, now, cursor, timing.chunk_buckets
             )
         except StoreError as exc:
-            yield sse.encode("error", error_body(exc.code, exc.message), id=str(cursor))
+            yield sse.encode("error", public_error(exc, "/api/stream"), id=str(cursor))
             return
         if state.push.pending:
             # Pushes this advance recorded go out beside the stream (within PUSH_BUDGET_S),

@@ -18,9 +18,11 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lib.clock import MonotonicTimer
+from lib.http.errors import error_body
 from lib.http.metrics import UNMATCHED_ROUTE
 
 if TYPE_CHECKING:
@@ -124,6 +126,27 @@ class App(FastAPI):
         return RequestMetrics(SecurityHeaders(inner), self.state.om.metrics, templates)
 
 
+class JsonCors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight in the API's JSON error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        # Starlette says which parts it refused, e.g. "Disallowed CORS origin, headers".
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ").split(", ")
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-type")
+        }
+        return JSONResponse(
+            error_body("cors_rejected", "cross-origin request refused", {"refused": refused}),
+            response.status_code,
+            headers=kept,
+        )
+
+
 def install_cors(app: FastAPI, origins: Sequence[str]) -> None:
     """Allow cross-origin calls from ``origins`` only; with none, CORS stays closed.
 
@@ -132,7 +155,7 @@ def install_cors(app: FastAPI, origins: Sequence[str]) -> None:
     if not origins:
         return
     app.add_middleware(
-        CORSMiddleware,
+        JsonCors,
         allow_origins=list(origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],

@@ -229,7 +229,9 @@ def rate_limit(name: str) -> Callable[..., None]:
         who: Annotated[Principal | None, Depends(principal)],
     ) -> None:
         anonymous_read = who is None and request.method in ("GET", "HEAD") and name == "api"
-        count(state, name, who, client_ip(request), shared=not anonymous_read)
+        count(
+            state, name, who, client_ip(request, state.trusted_proxies), shared=not anonymous_read
+        )
 
     dependency.__name__ = f"rate_limit_{name}"
     return dependency

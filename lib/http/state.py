@@ -11,8 +11,11 @@ from fastapi import Request
 from lib.clock import Buckets, Clock
 from lib.config import Settings
 from lib.engine import Engine
+from lib.http.auth_failures import FailedAuth
+from lib.http.client_ip import TrustedProxies
 from lib.http.metrics import AppMetrics
 from lib.http.sessions import SessionStore
+from lib.http.stream_slots import StreamSlots
 from lib.http.tokens import TokenStore
 from lib.http.users import UserStore
 from lib.store.factory import open_repository
@@ -92,6 +95,18 @@ class AppState:
         from lib.http.ratelimit import Limiters, limits_from
 
         return Limiters(self.kv, self.clock, limits_from(self.settings))
+
+    @cached_property
+    def failed_auth(self) -> FailedAuth:
+        return FailedAuth(self.clock, self.settings.rate_limit_auth_failures_per_minute)
+
+    @cached_property
+    def stream_slots(self) -> StreamSlots:
+        return StreamSlots(self.settings.stream_max_per_client)
+
+    @cached_property
+    def trusted_proxies(self) -> TrustedProxies:
+        return TrustedProxies(self.settings.proxies)
 
     @cached_property
     def metrics(self) -> AppMetrics:

@@ -60,7 +60,7 @@ class _StoredUser(User):
 class NewUser(BaseModel):
     """What an admin sends to create a user."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     username: Username = Field(description="Lower-case letters, digits, '_', '.', '-'; 3-64.")
     password: Password = Field(description="12 to 256 characters.")

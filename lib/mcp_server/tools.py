@@ -181,7 +181,7 @@ def _list_servers(call: McpCall, args: ListServersInput) -> FleetPage:
 
 
 def _server_detail(call: McpCall, args: ServerInput) -> ServerDetail:
-    return servers.get_server(call.reading(), args.server)
+    return servers.get_server(call.reading(), args.server, Response())
 
 
 def _history(call: McpCall, args: HistoryInput) -> ServerHistory:
@@ -189,15 +189,15 @@ def _history(call: McpCall, args: HistoryInput) -> ServerHistory:
 
 
 def _incidents(call: McpCall, args: IncidentsInput) -> IncidentList:
-    return incidents.list_incidents(call.reading(), _query(IncidentQuery, args))
+    return incidents.list_incidents(call.reading(), _query(IncidentQuery, args), Response())
 
 
 def _incident(call: McpCall, args: IncidentInput) -> IncidentDetail:
-    return incidents.get_incident(call.reading(), args.incident_id)
+    return incidents.get_incident(call.reading(), args.incident_id, Response())
 
 
 def _alerts(call: McpCall, args: AlertsInput) -> AlertList:
-    return alerts.list_alerts(call.reading(), _query(AlertQuery, args))
+    return alerts.list_alerts(call.reading(), _query(AlertQuery, args), Response())
 
 
 def _forecast(call: McpCall, args: ForecastInput) -> ForecastResponse:

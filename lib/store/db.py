@@ -180,19 +180,31 @@ class AlertStateChange(Record):
 
     ``resolved`` sets ``resolved_at``, ``acknowledged`` sets ``acknowledged_at`` and
     ``acknowledged_by``; ``fired_at`` stays as inserted. An escalation is a change to
-    ``firing`` with a new ``level`` (and ``value``).
+    ``firing`` with a new ``level`` (and ``value``). A change with an ``incident_id`` and no
+    ``state`` only links the alert to the incident whose group holds it (``at``: when known).
     """
 
     id: Name
-    state: AlertState
+    state: AlertState | None = None
     at: UtcDatetime
+    incident_id: Name | None = Field(None, description="Link it to this incident.")
     by: Name | None = Field(None, description="Who acknowledged (state 'acknowledged').")
     level: AlertLevel | None = Field(None, description="New level, when it changed.")
     value: FiniteFloat | None = Field(None, description="Latest value, when it is news.")
 
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if self.state is None and self.incident_id is None:
+            raise ValueError("a change needs a state or an incident_id")
+        return self
+
     def columns(self) -> dict[str, str | float | datetime | None]:
         """The columns this change sets."""
-        changed: dict[str, str | float | datetime | None] = {"state": self.state}
+        changed: dict[str, str | float | datetime | None] = {}
+        if self.state is not None:
+            changed["state"] = self.state
+        if self.incident_id is not None:
+            changed["incident_id"] = self.incident_id
         if self.state == "resolved":
             changed["resolved_at"] = self.at
         elif self.state == "acknowledged":

@@ -256,6 +256,20 @@ def test_alert_state_changes_set_their_times_and_count_matches(repo: Repository)
     assert repo.get_alert("al-3") == alert("al-3", 0, level="critical", value=99.5)
 
 
+def test_a_link_sets_the_incident_and_nothing_else(repo: Repository) -> None:
+    # Issue 15 row 3: incident_id was NULL in every stored alert.
+    repo.insert_alerts([alert("al-1", 0), alert("al-2", 0)])
+    repo.update_alert_states([AlertStateChange(id="al-1", state="resolved", at=minute(2))])
+    link = AlertStateChange(id="al-1", at=minute(3), incident_id="inc-7")
+    assert repo.update_alert_states([link, link]) == 2
+    assert repo.get_alert("al-1") == alert(
+        "al-1", 0, state="resolved", resolved_at=minute(2), incident_id="inc-7"
+    )
+    assert [a.id for a in repo.list_alerts(incident_id="inc-7")] == ["al-1"]
+    with pytest.raises(ValueError, match="state or an incident_id"):
+        AlertStateChange(id="al-2", at=minute(3))
+
+
 def test_alert_filters_newest_first(repo: Repository) -> None:
     repo.insert_alerts(
         [

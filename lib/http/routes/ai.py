@@ -17,13 +17,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 from starlette.concurrency import run_in_threadpool
 
 from lib.errors import OpenManagerError, ValidationError
 from lib.http import sse
 from lib.http.auth import Principal, read_access
-from lib.http.errors import error_body, status_of
+from lib.http.errors import error_body, public_error, status_of
 from lib.http.ratelimit import ai_rate_limit
 from lib.http.schemas.errors import error_responses
 from lib.http.schemas.fields import Instant
@@ -34,6 +34,8 @@ log = logging.getLogger("openmanager.ai")
 
 
 class AskBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     question: str = Field(min_length=1, max_length=500, examples=["CPU 가장 높은 서버 3개"])
     conversation_id: str | None = Field(
         None,
@@ -45,7 +47,8 @@ class AskBody(BaseModel):
     lang: Literal["ko", "en"] | None = Field(
         None, description="Answer language; by default the question's."
     )
-    at: int | Instant | None = Field(
+    # Strict but for the time, which JSON can only carry as text.
+    at: int | Annotated[Instant, Strict(False)] | None = Field(
         None,
         description="The moment asked about: a bucket number or an ISO 8601 time; now by default.",
     )
@@ -98,7 +101,8 @@ async def _events(
             yield event
     except OpenManagerError as exc:
         # Mid-stream there is no status to set: the failure becomes the stream's last event.
-        yield "error", {"code": exc.code, "message": exc.message, "status": status_of(exc)}
+        public = public_error(exc, "/api/ai/ask")["error"]
+        yield "error", {"code": exc.code, "message": public["message"], "status": status_of(exc)}
     except Exception:
         # A bug: logged with its trace, the client told no more than any route tells it.
         log.exception("the assistant failed on %r", question.text[:80])

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from lib.engine.history import status_history
 from lib.engine.operator import MAX_DURATION_S
 from lib.errors import ValidationError
+from lib.http.degraded import history
 from lib.http.reads import Read, Reading
 from lib.http.schemas.analytics import (
     CorrelationQuery,
@@ -46,14 +47,22 @@ ERRORS = error_responses(401, 403, 422, 429, 503)
 
 
 @router.get("/sla", responses=ERRORS)
-def get_sla(read: Read, query: Annotated[SlaQuery, Query()]) -> SlaResponse:
+def get_sla(read: Read, query: Annotated[SlaQuery, Query()], response: Response) -> SlaResponse:
     """Availability per server and fleet against a target, error budget with burn rates,
     and MTTD/MTTA/MTTR of the period's incidents."""
     b0, b1 = period_buckets(read, query.period)
     start, end = read.time_of(b0), read.time_of(b1)
     repo = read.state.repo
-    records = repo.list_incidents(start=start - timedelta(seconds=MAX_DURATION_S), limit=2000)
-    alerts = repo.list_alerts(start=start, end=end, limit=5000)
+    since = start - timedelta(seconds=MAX_DURATION_S)
+    records = history(
+        response, "incident history", lambda: repo.list_incidents(start=since, limit=2000), []
+    )
+    alerts = history(
+        response,
+        "alert history",
+        lambda: repo.list_alerts(start=start, end=end, limit=5000),
+        [],
+    )
     incidents = [i for i in IncidentShaper(read).merged(records) if i.detected_at is not None]
     timed, down = period_spans(read, query.period, incidents, alerts)
     fine = PERIOD_S[query.period] <= STATUS_METHOD_MAX_S

@@ -8,9 +8,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel
 
 from lib.http.auth import Principal, require
+from lib.http.schemas.fields import INSTANT_FORMS
 from lib.http.state import AppState, get_state
 from lib.store.db import AuditEntry
 
+# An offset is required (a time without one is ambiguous); Unix seconds are UTC.
+AuditTime = Annotated[AwareDatetime, INSTANT_FORMS]
 router = APIRouter(tags=["audit"])
 
 
@@ -25,8 +28,8 @@ def list_audit(
     response: Response,
     actor: Annotated[str | None, Query(max_length=256, description="e.g. user:alice")] = None,
     action: Annotated[str | None, Query(max_length=256, description="e.g. token.create")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    since: Annotated[AuditTime | None, Query(description="ISO 8601 with offset")] = None,
+    until: Annotated[AuditTime | None, Query(description="exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     response.headers["Cache-Control"] = "no-store"

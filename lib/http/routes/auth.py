@@ -28,7 +28,7 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 class Login(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     # Loose on purpose: a malformed username must read like a wrong one, not a 422.
     username: str = Field(min_length=1, max_length=256)

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 
 from lib.http.audit import Audit
 from lib.http.auth import Principal, read_access
 from lib.http.client_ip import client_ip
+from lib.http.errors import error_body
 from lib.http.schemas.errors import error_responses
 from lib.http.state import AppState, get_state
 
@@ -62,8 +64,16 @@ async def mcp_endpoint(
     from lib.mcp_server.calls import McpCall
     from lib.mcp_server.server import handle
 
-    call = McpCall(state, who, audit, client_ip(request))
+    call = McpCall(state, who, audit, client_ip(request, state.trusted_proxies))
     status, headers, body = await handle(call, request.scope, request.receive)
+    if status >= 400 and not any(k.lower() == b"content-type" and b"json" in v for k, v in headers):
+        # The transport refuses some requests in plain text: say it in the API's JSON shape.
+        refusal = body.decode("utf-8", "replace").strip()[:200] or "refused by the MCP transport"
+        return JSONResponse(
+            error_body("bad_request" if status == 400 else "mcp_transport", refusal),
+            status,
+            headers={"Cache-Control": "no-store"},
+        )
     response = Response(body, status_code=status)
     for name, value in headers:
         key = name.decode("latin-1").lower()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from lib.engine.history import metric_history
+from lib.http.degraded import history
 from lib.http.reads import Read
 from lib.http.schemas.errors import error_responses
 from lib.http.schemas.servers import (
-    DAY_S,
+    HISTORY_MAX_S,
     HOUR_S,
     HistoryQuery,
     LogsQuery,
@@ -32,15 +33,19 @@ router = APIRouter(tags=["servers"])
 
 ServerPath = Annotated[str, Path(max_length=32, description="Server id.", examples=["db-01"])]
 ERRORS = error_responses(401, 403, 404, 422, 429, 503)
-HISTORY_MAX_S = 7 * DAY_S
 
 
 @router.get("/servers/{server_id}", responses=ERRORS)
-def get_server(read: Read, server_id: ServerPath) -> ServerDetail:
+def get_server(read: Read, server_id: ServerPath, response: Response) -> ServerDetail:
     """Spec, metrics with units and thresholds, open alerts and incidents, topology."""
     server = read.server_index(server_id)
-    records = read.state.repo.list_alerts(
-        server_id=server_id, states=["firing", "acknowledged"], limit=100
+    records = history(
+        response,
+        "alert history",
+        lambda: read.state.repo.list_alerts(
+            server_id=server_id, states=["firing", "acknowledged"], limit=100
+        ),
+        [],
     )
     return server_detail(read, server, records)
 

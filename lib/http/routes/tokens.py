@@ -20,7 +20,7 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 class NewToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: TokenName = Field(description="What the token is for, e.g. 'grafana'.")
     role: Role

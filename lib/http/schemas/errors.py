@@ -22,11 +22,12 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON.",
+    400: "The body is not JSON, or a preflight asked for what CORS does not allow.",
     401: "No credentials, or credentials that do not check out.",
     403: "Authenticated, but the role does not allow this.",
     404: "The server, incident or alert does not exist.",
     409: "The request contradicts the current state.",
+    413: "The body is larger than this route takes.",
     422: "Input does not fit; details name the field.",
     429: "Too many requests; retry after Retry-After seconds.",
     503: "A store could not be reached.",

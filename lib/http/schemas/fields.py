@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from lib.analysis import STATUS_NAMES
 from lib.sim import ENVIRONMENTS, FAILURE_TYPES, METRICS, REGIONS, ROLES
@@ -27,9 +27,14 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Both forms a time parameter takes, so that clients (and the fuzzer) know a number is one.
+INSTANT_FORMS = WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}, mode="validation"
+)
 Instant = Annotated[
     datetime,
     AfterValidator(_utc),
+    INSTANT_FORMS,
     Field(
         description="ISO 8601 (UTC when no offset is given) or Unix seconds.",
         examples=["2026-03-01T09:00:00Z", 1772355600],

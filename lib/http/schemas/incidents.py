@@ -79,7 +79,9 @@ class Incident(BaseModel):
     strategy: str | None = Field(None, description="Automatic recovery chosen, if any.")
     planned_end_at: datetime | None = Field(None, description="Injected: when it stops itself.")
     timeline: list[TimelineStep]
-    alerts: list[str] = Field(description="Ids of its alerts open now.")
+    alerts: list[str] = Field(
+        description="Ids of its alerts open now; in the detail, also those stored with it."
+    )
     description: Text = Field(description="What this failure type does.")
     summary: Text
 

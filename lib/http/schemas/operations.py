@@ -21,13 +21,13 @@ Note = Annotated[
 class OperatorNote(BaseModel):
     """The optional body of a resolution or an acknowledgement."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     note: Note = None
 
 
 class InjectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     type: FailureTypeName = Field(description="A failure type of the catalogue.")
     servers: list[ServerId] = Field(

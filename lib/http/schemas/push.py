@@ -46,7 +46,7 @@ Endpoint = Annotated[
 
 
 class SubscriptionKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     p256dh: Annotated[str, Field(max_length=200), _key_of(P256DH_BYTES, point=True)] = Field(
         description="The browser's P-256 public key, base64url (65 bytes)."
@@ -59,7 +59,7 @@ class SubscriptionKeys(BaseModel):
 class Preferences(BaseModel):
     """What a subscriber wants to hear about; empty lists mean everything."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     min_level: AlertLevel = Field("warning", description="Lowest level notified.")
     lang: Literal["ko", "en"] = Field("en", description="Language of titles and bodies.")
@@ -71,7 +71,7 @@ class Preferences(BaseModel):
 class SubscribeRequest(BaseModel):
     """``PushSubscription.toJSON()`` plus preferences."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     endpoint: Endpoint
     expirationTime: int | None = Field(None, description="As the browser sends it; unused.")  # noqa: N815
@@ -88,7 +88,7 @@ class SubscribeRequest(BaseModel):
 
 
 class EndpointRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     endpoint: Endpoint
 

@@ -33,6 +33,7 @@ from lib.store.db import AlertRecord
 
 LEVEL_NAMES = ("normal", "warning", "critical")
 HOUR_S, DAY_S = 3600, 86_400
+HISTORY_MAX_S = 7 * DAY_S
 MAX_POINTS = 2000
 LogLevel = Literal["INFO", "WARN", "ERROR"]
 
@@ -81,7 +82,11 @@ class HistoryQuery(BaseModel):
     from_: Instant | None = Field(None, alias="from", description="Default: an hour before 'to'.")
     to: Instant | None = Field(None, description="Default and latest: now.")
     step: int | None = Field(
-        None, ge=1, description="Seconds per point (at least a bucket); default fits max_points."
+        None,
+        ge=1,
+        le=HISTORY_MAX_S,
+        description="Seconds per point, from a bucket to the longest range (7 days); a step "
+        "longer than the range gives one point. Default: what fits max_points.",
     )
     max_points: int = Field(500, ge=1, le=MAX_POINTS)
 
@@ -219,7 +224,8 @@ def history_step(query: HistoryQuery, b0: int, b1: int, bucket_seconds: int) -> 
         return max(1, math.ceil((b1 - b0) / query.max_points))
     if query.step < bucket_seconds:
         raise ValidationError(f"step must be at least a bucket ({bucket_seconds} s)", field="step")
-    step = math.ceil(query.step / bucket_seconds)
+    # Never more than the range: the work then depends on the range alone, not on ``step``.
+    step = min(math.ceil(query.step / bucket_seconds), b1 - b0)
     if math.ceil((b1 - b0) / step) > MAX_POINTS:
         raise ValidationError(f"step gives more than {MAX_POINTS} points", field="step")
     return step
@@ -268,6 +274,11 @@ def log_range(read: Reading, query: LogsQuery) -> tuple[int, int, int]:
     longest = DAY_S // read.fleet.bucket_seconds
     if skip < 0 or not (0 < b1 - b0 <= longest and b1 <= read.bucket + 1):
         raise ValidationError("malformed cursor", field="cursor")
+    try:
+        read.time_of(b0)
+    except (OverflowError, OSError, ValueError) as exc:
+        # Lines lie in [b0, b1) and b1 is at most now: if b0 has a date, every line has one.
+        raise ValidationError("cursor out of range", field="cursor") from exc
     return b0, b1, skip
 
 

@@ -10,6 +10,7 @@ was resolved (its cascade mostly degrades rather than fails, as statuses show).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -31,10 +32,13 @@ from lib.analysis import (
     incident_times,
     sla_report,
 )
+from lib.errors import ValidationError
 from lib.http.reads import Reading
 from lib.http.schemas.fields import Text, finite
 from lib.http.schemas.incidents import Incident
 from lib.store.db import AlertRecord
+
+log = logging.getLogger("openmanager.http")
 
 Period = Literal["1h", "24h", "7d"]
 PERIOD_S: dict[str, int] = {"1h": 3600, "24h": 86_400, "7d": 7 * 86_400}
@@ -160,8 +164,8 @@ def incident_spans(
         if i.resolved_by not in (None, *AUTOMATIC):
             responses.append(ts(i.resolved_at) or np.inf)
         first = min(responses)
-        spans.append(
-            IncidentSpan(
+        try:
+            span = IncidentSpan(
                 id=i.id,
                 type=i.type,
                 servers=tuple(index[s] for s in i.servers if s in index),
@@ -171,7 +175,12 @@ def incident_spans(
                 recovered_s=ts(i.recovered_at),
                 resolved_s=ts(i.resolved_at),
             )
-        )
+        except ValidationError as exc:
+            # A stored record that contradicts itself (e.g. written by instances that did not
+            # share a KV) is the server's problem, not the caller's: leave it out, say so.
+            log.warning("incident left out of the SLA figures: %s", exc.message)
+            continue
+        spans.append(span)
     return spans
 
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
-from tests.integration.http.conftest import ADMIN, NOW, assert_error, bearer, mint_token
+from lib.http.app import create_app
+from lib.store.memory_kv import MemoryKv
+from tests.integration.http.conftest import (
+    ADMIN,
+    NOW,
+    assert_error,
+    bearer,
+    https_client,
+    make_settings,
+    mint_token,
+)
 
 
 def _mutations(client: TestClient, clock: FixedClock) -> str:
@@ -60,9 +70,9 @@ def test_filters(client: TestClient, clock: FixedClock) -> None:
     ]
 
 
-def test_the_client_address_comes_from_the_forwarding_headers(
-    app: FastAPI, client: TestClient
-) -> None:
+def test_the_client_address_comes_from_a_trusted_proxys_headers(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, trusted_proxies=["*"])
+    client = https_client(create_app(settings, kv=MemoryKv()))
     client.post(
         "/api/tokens",
         json={"name": "x", "role": "viewer"},

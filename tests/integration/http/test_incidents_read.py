@@ -105,6 +105,13 @@ def test_detail_with_its_open_alerts(client: TestClient, world: FleetWorld) -> N
     assert alert["value"] is not None
     stored = client.get(f"/api/incidents/{world.closed}").json()
     assert (stored["status"], stored["open_alerts"]) == ("resolved", [])
+    # Issue 15 row 3: a closed incident kept no alerts; they are stored with it now.
+    history = client.get("/api/alerts", params={"incident": world.closed}).json()["alerts"]
+    assert history
+    assert "web-02" in {a["server"] for a in history}  # and whatever its cascade reached
+    assert {a["incident_id"] for a in history} == {world.closed}
+    assert {a["state"] for a in history} == {"resolved"}
+    assert sorted(stored["alerts"]) == sorted(a["id"] for a in history)
     injected = client.get(f"/api/incidents/{world.injected}").json()
     assert injected["status"] == "injected"
 

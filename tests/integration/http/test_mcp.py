@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,9 @@ def test_ask_is_the_assistant_route_s_answer(served: Served) -> None:
     assert follow["conversation_id"] == answer["conversation_id"]
     english = ok(served.call("ask", {**question, "lang": "en"}))
     assert english["lang"] == "en"
+    earlier = datetime.fromtimestamp(served.clock.now() - 600, UTC).isoformat()
+    past = ok(served.call("ask", {**question, "at": earlier}))
+    assert past["bucket"] < answer["bucket"]
     message = refused(served.call("ask", {"question": ""}), "validation_error")
     assert "question" in message
 

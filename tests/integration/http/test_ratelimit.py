@@ -48,7 +48,15 @@ def _from(ip: str) -> dict[str, str]:
     return {"X-Forwarded-For": ip}
 
 
-def test_login_is_limited_per_address(app: FastAPI, client: TestClient, clock: FixedClock) -> None:
+@pytest.fixture
+def proxied(tmp_path: Path, clock: FixedClock) -> TestClient:
+    """An app behind a proxy it trusts (as on Vercel): X-Forwarded-For names the client."""
+    settings = make_settings(tmp_path, trusted_proxies=["*"])
+    return https_client(cheap_passwords(create_app(settings, clock=clock, kv=MemoryKv())))
+
+
+def test_login_is_limited_per_address(proxied: TestClient, clock: FixedClock) -> None:
+    client = proxied
     for _ in range(LIMITS["login"].max_requests):
         assert (
             client.post("/api/auth/login", json=WRONG, headers=_from("198.51.100.1")).status_code
@@ -74,6 +82,26 @@ def test_login_is_limited_per_address(app: FastAPI, client: TestClient, clock: F
     assert (
         client.post("/api/auth/login", json=WRONG, headers=_from("198.51.100.1")).status_code == 401
     )
+
+
+def test_forwarding_headers_from_an_untrusted_peer_do_not_pick_the_key(
+    client: TestClient,
+) -> None:
+    # Issue 15 row 6: 14 logins, each "from" another address, were never limited.
+    for i in range(LIMITS["login"].max_requests):
+        response = client.post("/api/auth/login", json=WRONG, headers=_from(f"203.0.113.{i}"))
+        assert response.status_code == 401
+    for header in ("X-Forwarded-For", "X-Real-IP"):
+        refused = client.post("/api/auth/login", json=WRONG, headers={header: "203.0.113.99"})
+        assert_error(refused, 429, "rate_limited")
+
+
+def test_anonymous_reads_are_limited_whatever_the_headers_say(app: FastAPI) -> None:
+    _limit(app, api=Limit(3, 60))
+    client = https_client(app)
+    for i in range(3):
+        assert client.get("/api/docs", headers=_from(f"203.0.113.{i}")).status_code == 200
+    assert_error(client.get("/api/docs", headers=_from("203.0.113.9")), 429, "rate_limited")
 
 
 def test_the_general_limit_counts_per_client(app: FastAPI, client: TestClient) -> None:

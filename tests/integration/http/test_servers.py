@@ -129,6 +129,10 @@ def test_history_ranges_in_both_time_forms(client: TestClient, world: FleetWorld
         ({"metric": "cpu_pct", "step": 0}, "step"),
         ({"metric": "cpu_pct", "step": 3, "from": "2026-01-20T10:00:00Z"}, "step"),
         ({"metric": "cpu_pct", "max_points": 2001}, "max_points"),
+        # Issue 15 row 1: a step past the longest range took seconds and gigabytes, or a 500.
+        ({"metric": "cpu_pct", "step": 7 * 86_400 + 1}, "step"),
+        ({"metric": "cpu_pct", "step": 300_000_000}, "step"),
+        ({"metric": "cpu_pct", "step": "99999999999999999999999999"}, "step"),
         ({"metric": "cpu_pct", "from": "yesterday"}, "from"),
     ],
 )
@@ -137,6 +141,20 @@ def test_history_input_is_checked(client: TestClient, params: dict[str, Any], fi
         client.get("/api/servers/db-01/history", params=params), 422, "validation_error"
     )
     assert field in named_fields(error)
+
+
+def test_a_step_longer_than_the_range_is_one_point_of_the_whole_range(
+    client: TestClient, world: FleetWorld
+) -> None:
+    bucket_s = world.engine.fleet.bucket_seconds
+    hour = get(client, "/api/servers/web-01/history", metric="cpu_pct", step=bucket_s)
+    week = get(client, "/api/servers/web-01/history", metric="cpu_pct", step=7 * 86_400)
+    assert (week["start"], week["end"]) == (hour["start"], hour["end"])
+    [point] = week["points"]
+    values = [p["value"] for p in hour["points"]]
+    assert point["value"] == pytest.approx(sum(values) / len(values), abs=1e-3)
+    assert point["max"] == max(p["max"] for p in hour["points"])
+    assert week["step_s"] == len(values) * bucket_s
 
 
 def test_logs_newest_first_filtered_and_paged(client: TestClient, world: FleetWorld) -> None:
@@ -167,6 +185,9 @@ def test_logs_newest_first_filtered_and_paged(client: TestClient, world: FleetWo
         ({"cursor": "garbage"}, "cursor"),
         ({"cursor": "1.2.-3"}, "cursor"),
         ({"cursor": "0.999999999.0"}, "cursor"),
+        # Issue 15 row 2: a cursor outside the dates Python can name was a 500.
+        ({"cursor": "-999999999999999999.-999999999999971199.0"}, "cursor"),
+        ({"cursor": "-99999999999999.-99999999999000.0"}, "cursor"),
         ({"level": "DEBUG"}, "level.0"),
         ({"from": "2026-01-19T00:00:00Z"}, "from"),
         ({"limit": 501}, "limit"),

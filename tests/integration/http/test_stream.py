@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
 from lib.http.app import create_app
+from lib.http.errors import PUBLIC_MESSAGES
 from lib.http.live import StreamTiming
 from lib.http.routes.stream import stream_timing
 from lib.sim import METRICS, SERVER_STATUSES, window
@@ -258,5 +259,7 @@ def test_a_store_failure_ends_the_stream_with_an_error_event(
     frames = read_stream(https_client(app))
     assert frames[-1].event == "error"
     assert frames[-1].data["error"]["code"] == "store_unavailable"
+    # Issue 15 row 13: the store's own words (hosts, ports) stay in the log.
+    assert frames[-1].data["error"]["message"] == PUBLIC_MESSAGES["store_unavailable"]
     assert frames[-1].id == last_id(frames[:-1])
     assert len(snapshots(frames)) <= 11  # the cached world is reread within ten buckets

@@ -1,0 +1,49 @@
+"""Which stored alerts belong to which incident: the links the engine writes as it learns them.
+
+An alert's incident is the tracked incident whose alert group holds it. The group opens (and
+the incident is detected) a few buckets after its first alerts were stored, later alerts join
+it, and groups merge; so in each bucket the links written are: every member of a group whose
+incident was detected in it or that absorbed another group, and the members that fired in it.
+Rewriting a link sets the same value again, so a replayed batch is harmless. Stored, the link
+outlives the group and the incident's place in the engine state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from lib.alerts.groups import AlertGroup
+from lib.alerts.ids import alert_id
+from lib.engine.records import at
+from lib.engine.world import IncidentTrack
+from lib.sim import Fleet
+from lib.store.db import AlertStateChange
+
+
+def alert_links(
+    fleet: Fleet,
+    groups: Iterable[AlertGroup],
+    tracks: Mapping[str, IncidentTrack],
+    bucket: int,
+    merged: Iterable[tuple[str, str]] = (),
+) -> list[AlertStateChange]:
+    """The links learned in ``bucket`` (see the module docstring)."""
+    by_group = {t.group_id: t for t in tracks.values()}
+    survivors = {survivor for _, survivor in merged}
+    when = at(fleet, bucket)
+    links = []
+    for group in groups:
+        track = by_group.get(group.id)
+        if track is None:
+            continue
+        everyone = track.detected_bucket == bucket or group.id in survivors
+        links += [
+            AlertStateChange(
+                id=alert_id(fleet.ids[m.server], m.metric, m.fired_bucket),
+                at=when,
+                incident_id=track.id,
+            )
+            for m in group.members
+            if everyone or m.fired_bucket == bucket
+        ]
+    return links
