@@ -80,8 +80,9 @@ async function boot() {
     scheduleCounts();
   });
   on("incident", scheduleCounts);
-  refreshSla();
+  // The fleet and the stream first: the SLA panel (a day of incidents) would compete with them.
   await start();
+  refreshSla();
   await auth;
   renderIncidents();
   refreshIncidents();
