@@ -66,6 +66,7 @@ async function boot() {
   initReplay(() => {
     refreshIndicator();
     refreshDetail();
+    refreshIncidents();
   });
   initAi();
   initNotify();
