@@ -56,9 +56,10 @@ function build(server) {
     h("div.card-meta", {}, `${server.role} · ${server.region}`),
     h("div.card-status", {}, h("span.status-dot", { "aria-hidden": "true" }), h("span.status-name", {}, status), " · ", health),
     cpu.row, mem.row, disk.row,
+    h("span.spark-label", { "aria-hidden": "true" }, t("card.spark")),
     svg("svg", { class: "spark", viewBox: `0 0 ${SPARK_POINTS - 1} 100`, preserveAspectRatio: "none", "aria-hidden": "true" }, line),
   );
-  const parts = { status, health, badge, line, cpu, mem, disk, meta: el.querySelector(".card-meta") };
+  const parts = { status, health, badge, line, cpu, mem, disk, meta: el.querySelector(".card-meta"), spark: el.querySelector(".spark-label") };
   cards.set(server.id, { el, parts, version: -1, statusClass: "", lang: "", alerts: null });
   observer.observe(el);
   return el;
@@ -103,6 +104,7 @@ function patch(id) {
     parts.cpu.label.textContent = t("metric.cpu");
     parts.mem.label.textContent = t("metric.mem");
     parts.disk.label.textContent = t("metric.disk");
+    parts.spark.textContent = t("card.spark");
   }
   put(parts.meta, "textContent", `${server.role} · ${server.region}`);
   put(parts.status, "data", t(`status.${server.status}`));
