@@ -166,12 +166,14 @@ class Checkpoints:
     """The detector's state at recent refresh boundaries of anchored windows, newest kept.
 
     Keyed by fleet (identity), overrides, scorer and window start; each entry says "the
-    state after the rows before ``bucket``". Thread-safe; states are never mutated
-    (``score_window`` copies the state it starts from).
+    state after the rows before ``bucket``". At most ``size`` states and ``max_bytes`` in all
+    (a state is ~750 bytes a server; a fleet too large for the budget is not memoised).
+    Thread-safe; states are never mutated (``score_window`` copies the state it starts from).
     """
 
-    def __init__(self, size: int = 6) -> None:
+    def __init__(self, size: int = 6, max_bytes: int = 256 << 20) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, tuple[Fleet, int, State]] = OrderedDict()
 
@@ -203,12 +205,18 @@ class Checkpoints:
         bucket: int,
         state: State,
     ) -> None:
+        if state.data.nbytes > self.max_bytes:
+            return
         key = self._key(fleet, overrides, scorer, w0, bucket)
         with self._lock:
             self._items[key] = (fleet, bucket, state)
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
+            while len(self._items) > self.size or self.nbytes > self.max_bytes:
                 self._items.popitem(last=False)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(state.data.nbytes for _, _, state in self._items.values())
 
     def clear(self) -> None:
         with self._lock:

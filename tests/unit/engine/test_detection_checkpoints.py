@@ -20,6 +20,7 @@ from lib.engine.detection import (
     CHECKPOINTS,
     F64,
     WARMUP_BUCKETS,
+    Checkpoints,
     Detection,
     anchor_of,
     detect,
@@ -100,3 +101,23 @@ def test_changed_overrides_are_not_served_old_states(fleet: Fleet) -> None:
     assert not np.array_equal(
         got.values, detect(fleet, quiet, NEAR_ANCHOR + 40, NEAR_ANCHOR + 41).values
     )
+
+
+def test_the_memo_stays_within_its_budget(fleet: Fleet) -> None:
+    quiet = Overrides(failures_enabled=False)
+    bucket = NEAR_ANCHOR
+    w0 = anchor_of(bucket) - WARMUP_BUCKETS
+    detect(fleet, quiet, bucket, bucket + 1)
+    at, state = CHECKPOINTS.latest(fleet, quiet, ADAPTIVE, w0, bucket + 1)
+    assert state is not None
+    one = state.data.nbytes
+    small = Checkpoints(size=10, max_bytes=2 * one)
+    for k in (3, 2, 1, 0):  # oldest first
+        small.put(fleet, quiet, ADAPTIVE, w0, at - 32 * k, state)
+    assert small.nbytes <= 2 * one
+    # The newest are kept; the oldest went.
+    assert small.latest(fleet, quiet, ADAPTIVE, w0, at)[0] == at
+    assert small.latest(fleet, quiet, ADAPTIVE, w0, at - 64) == (w0, None)
+    tiny = Checkpoints(max_bytes=one - 1)
+    tiny.put(fleet, quiet, ADAPTIVE, w0, at, state)
+    assert tiny.latest(fleet, quiet, ADAPTIVE, w0, at) == (w0, None)
