@@ -160,12 +160,14 @@ def _cross_validated(
     base = cv.normalised[0]
     half = tune.sensitivity(files, memo, cv, 0.5)
     double = tune.sensitivity(files, memo, cv, 2.0)
-    print(f"sensitivity: cross-validated standard score ({base:.2f}) with one parameter changed")
-    print(f"{'parameter':<20}{'committed':>12}{'x 0.5':>10}{'change':>8}{'x 2':>10}{'change':>8}")
-    committed = Params()
+    print(
+        f"sensitivity: cross-validated standard score ({base:.2f}) with one parameter of every"
+        " fold's choice changed"
+    )
+    print(f"{'parameter':<20}{'x 0.5':>10}{'change':>8}{'x 2':>10}{'change':>8}")
     for name in half:
         print(
-            f"{name:<20}{getattr(committed, name):>12.4g}{half[name]:>10.2f}"
+            f"{name:<20}{half[name]:>10.2f}"
             f"{half[name] - base:>+8.2f}{double[name]:>10.2f}{double[name] - base:>+8.2f}"
         )
     worst = min(min(half.values()), min(double.values())) - base
