@@ -14,11 +14,11 @@ published detector under ``baselines/``. Each row is normalised NAB score per pr
 the threshold swept over the corpus (``tests/bench/nab.py``). That table is *in-sample*: the
 committed parameters were chosen on these same files.
 
-Beside it, the *cross-validated* figure: leave-one-file-out, each file scored with the
-parameters and thresholds that ``tests/bench/tune.py``'s search picks on the other 16 (the
+Beside it, the *cross-validated* figure: the files split in two halves (twice, fixed seed), each
+half scored with the parameters and thresholds that ``tests/bench/tune.py``'s search, run again
+from its fixed start, picks on the other half (``--loo``: leave-one-file-out, 17 searches; the
 folds and each fold's choice are printed), and a sensitivity table: that cross-validated
-standard score with each parameter halved and doubled. ``--candidates`` sets the search's size
-(the default is the tuning script's).
+standard score with each parameter halved and doubled.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _naive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_nab", description=__doc__)
-    parser.add_argument("--candidates", type=int, default=tune.DEFAULT_CANDIDATES)
+    parser.add_argument("--loo", action="store_true", help="leave-one-file-out (17 searches)")
     args = parser.parse_args()
     data = nab_dir()
     files = nab.load_corpus(data)
@@ -119,49 +119,63 @@ def main() -> None:
         f"ours: {ours_s:.1f} s for {len(files)} CLI runs ({sum(len(f.values) for f in files)} rows)"
     )
     print()
-    _cross_validated(data, files, table[OURS], args.candidates)
-    print(f"command: {COMMAND} --candidates {args.candidates}   (NAB_DIR={data})")
+    _cross_validated(data, files, table[OURS], args.loo)
+    print(f"command: {COMMAND}{' --loo' if args.loo else ''}   (NAB_DIR={data})")
     print(f"commit: {_commit()}  python {platform.python_version()}  numpy {np.__version__}")
 
 
 def _cross_validated(
-    data: Path, files: list[nab.LabelledFile], in_sample: list[nab.CorpusScore], n: int
+    data: Path, files: list[nab.LabelledFile], in_sample: list[nab.CorpusScore], loo: bool
 ) -> None:
-    series = tune.read_series(data, files)
-    drawn = tune.candidates(n)
-    scored = [tune.score_all(series, params) for params in drawn]
-    cv = tune.cross_validate(files, scored)
+    memo = tune.Memo(tune.read_series(data, files))
+    started = time.perf_counter()
+    splits = tune.leave_one_out(len(files)) if loo else tune.halves(len(files))
+    cv = tune.cross_validate(files, memo, splits)
+    scheme = (
+        f"leave-one-file-out, {len(files)} folds"
+        if loo
+        else f"2-fold repeated {len(splits)} times (tests/bench/tune.py halves, seed 13)"
+    )
     width = 44
     names = "  ".join(f"{p.name:>18}" for p in nab.PROFILES)
     print(
-        f"cross-validation: leave-one-file-out, {len(files)} folds; fold i holds out file i and"
-        f" chooses among {n} candidates (tests/bench/tune.py, seed {tune.DEFAULT_SEED}) on the rest"
+        f"cross-validation: {scheme}; each fold runs the whole search (tests/bench/tune.py)"
+        " on the files it keeps and scores the ones it holds out"
     )
     print(f"{'':{width}}{names}")
     print(
         f"{'ours, in-sample (committed Params)':{width}}"
         + tune.row(r.normalised for r in in_sample)
     )
-    print(f"{'ours, cross-validated (LOO)':{width}}" + tune.row(cv.normalised))
-    blind = tune.cross_validate(files, scored[1:])
-    print(f"{'  same, candidate 0 left out (LOO)':{width}}" + tune.row(blind.normalised))
-    print("folds (held-out file: candidate chosen on the other 16, its standard threshold):")
-    for f, c in zip(files, cv.choices, strict=True):
-        print(f"  {f.name:<40} {c.candidate:>3}  {c.thresholds[0]:.4f}")
+    print(f"{'ours, cross-validated':{width}}" + tune.row(cv.normalised))
+    print("folds (repeat, held-out files, standard threshold chosen without them, choice):")
+    distinct: dict[Params, int] = {}
+    for fold in cv.folds:
+        label = distinct.setdefault(fold.choice.params, len(distinct))
+        held = " ".join(files[i].name for i in fold.held_out)
+        print(f"  {fold.repeat}  {fold.choice.thresholds[0]:.4f}  choice {label}  {held}")
+    for params, label in distinct.items():
+        print(f"  choice {label}: {tune.describe(params)}")
     print()
     base = cv.normalised[0]
-    half = tune.sensitivity(files, series, drawn, cv, 0.5)
-    double = tune.sensitivity(files, series, drawn, cv, 2.0)
-    print(f"sensitivity: cross-validated standard score ({base:.2f}) with one parameter changed")
-    print(f"{'parameter':<20}{'committed':>12}{'x 0.5':>10}{'change':>8}{'x 2':>10}{'change':>8}")
-    committed = Params()
+    half = tune.sensitivity(files, memo, cv, 0.5)
+    double = tune.sensitivity(files, memo, cv, 2.0)
+    print(
+        f"sensitivity: cross-validated standard score ({base:.2f}) with one parameter of every"
+        " fold's choice changed"
+    )
+    print(f"{'parameter':<20}{'x 0.5':>10}{'change':>8}{'x 2':>10}{'change':>8}")
     for name in half:
         print(
-            f"{name:<20}{getattr(committed, name):>12.4g}{half[name]:>10.2f}"
+            f"{name:<20}{half[name]:>10.2f}"
             f"{half[name] - base:>+8.2f}{double[name]:>10.2f}{double[name] - base:>+8.2f}"
         )
     worst = min(min(half.values()), min(double.values())) - base
     print(f"largest loss from one parameter halved or doubled: {worst:+.2f} points")
+    print(
+        f"cross-validation and sensitivity: {len(memo)} file runs in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
 
 
 def _commit() -> str:

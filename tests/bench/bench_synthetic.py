@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lib.detect import SeriesConfig
+from lib.detect import Params, SeriesConfig
 from lib.detect.csvio import parse_series
 from lib.detect.rows import score_series
 from tests.bench import baselines, nab, synthetic, tune
@@ -62,7 +62,7 @@ def main() -> None:
 
     data = nab_dir()
     aws = nab.load_corpus(data)
-    aws_scores = tune.score_all(tune.read_series(data, aws), tune.candidates(1)[0])
+    aws_scores = tune.score_all(tune.read_series(data, aws), Params())
     fixed = nab.score_corpus(aws, aws_scores, standard).threshold
 
     detectors = {

@@ -2,21 +2,24 @@
 
 Command::
 
-    .venv/bin/python -m tests.bench.tune [--candidates 60] [--seed 13]
+    .venv/bin/python -m tests.bench.tune
 
-The procedure: a random search. Candidate 0 is ``Params()`` as committed; the others draw every
-searched parameter log-uniformly within a factor ``SPREAD`` of it (integers rounded), from a
-fixed seed. Every candidate scores every file of the corpus in-process, through the same path as
-the CLI (``lib.detect.rows.score_series``), and the candidate with the best NAB standard
-score over the files it may see wins; each profile then keeps the threshold best on those files.
+The procedure: a coordinate search over fixed grids, from a fixed start, with no hand-tuned
+point anywhere. Each searched parameter has a wide range of what it can sensibly mean
+(``RANGES``: memories from a few samples to days, margins from nothing to a quarter of the
+range), split into a grid of factor-2 steps; the search starts from the middle of every grid.
+It then sweeps the parameters in order, setting each to the grid value with the best
+*smoothed* score (``1-2-1`` over the value and its two neighbours, which are half and twice
+it; a tie keeps the value in force), until a sweep moves nothing. The smoothing prefers a
+plateau to a spike: what is chosen must also score well halved and doubled, which is what the
+sensitivity table measures.
 
-Candidate 0 was itself tuned by hand on these 17 files before this procedure existed, so the
-cross-validated figure of a search that includes it is flattering; the script also prints the
-same check with candidate 0 left out, a search whose every candidate is drawn blind.
-
-``--candidates`` draws, run on all 17 files, give the *in-sample* choice (what ``Params()``
-should be). Its honesty is measured by leave-one-file-out cross-validation: for each file, the
-same choice (parameters and thresholds) made on the other 16, then applied to that file; the
+The score is the NAB standard score over the files the search may see; each profile then keeps
+the threshold best on those files. Every candidate scores every file in-process through the same
+path as the CLI (``lib.detect.rows.score_series``). Run on all 17 files it gives the *in-sample*
+choice (what ``Params()`` is). Its honesty is measured by cross-validation (``cross_validate``,
+printed by ``tests/bench/bench_nab.py``): for each fold, the whole search run again on the
+files it keeps, its choice (parameters and thresholds) applied to the files it holds out; the
 held-out files' raw NAB sums are added up and normalised over the corpus as NAB does.
 """
 
@@ -26,7 +29,7 @@ import argparse
 import dataclasses
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,44 +41,120 @@ from lib.detect.rows import score_series
 from tests.bench import nab
 
 COMMAND = ".venv/bin/python -m tests.bench.tune"
-SPREAD = 3.0
-"""Searched values lie within this factor of the committed ones."""
-SEARCHED = (
-    "level_rate",
-    "winsor",
-    "trend_rate",
-    "trend_horizon",
-    "season_rate",
-    "fast_rate",
-    "band_sigmas",
-    "envelope_margin",
-    "envelope_half_life",
-    "critical_stretch",
-    "hold",
-)
-"""Parameters the search moves; the rest (slots, warm-up, refresh) describe the data layout."""
-LIMITS = {"level_rate": 0.5, "trend_rate": 1.0, "season_rate": 1.0, "fast_rate": 1.0}
-DEFAULT_CANDIDATES = 60
-DEFAULT_SEED = 13
+RANGES: dict[str, tuple[float, float]] = {
+    "level_rate": (2.0**-9, 2.0**-3),
+    "winsor": (1.0, 16.0),
+    "trend_rate": (2.0**-9, 2.0**-3),
+    "trend_horizon": (0.5, 32.0),
+    "season_rate": (2.0**-6, 1.0),
+    "season_winsor": (1.0, 16.0),
+    "fast_rate": (2.0**-5, 0.5),
+    "band_sigmas": (1.5, 24.0),
+    "envelope_margin": (2.0**-8, 2.0**-2),
+    "envelope_half_life": (2.0**9, 2.0**17),
+    "hold": (4, 256),
+}
+"""Searched parameters and their ranges, each a power of 2 wide. The rest (season slots, warm-up,
+refresh, the critical band's stretch) describe the data layout or the alert levels, not what is
+anomalous, and keep their values."""
+MAX_SWEEPS = 4
+
+Scorer = Callable[[Params], Sequence[np.ndarray]]
+"""Scores of every file of the corpus with some parameters."""
 
 
-def candidates(n: int, seed: int = DEFAULT_SEED, centre: Params | None = None) -> list[Params]:
-    """``centre`` (default ``Params()``) and ``n - 1`` random neighbours of it, reproducibly."""
-    centre = centre or Params()
-    rng = np.random.default_rng(seed)
-    drawn = [centre]
-    for _ in range(n - 1):
-        factors = np.exp(rng.uniform(-math.log(SPREAD), math.log(SPREAD), len(SEARCHED)))
-        drawn.append(scaled(centre, dict(zip(SEARCHED, factors.tolist(), strict=True))))
-    return drawn
+def grid(name: str) -> list[float]:
+    """The values ``name`` may take: its range in factor-2 steps."""
+    low, high = RANGES[name]
+    return [low * 2.0**i for i in range(round(math.log2(high / low)) + 1)]
+
+
+def start() -> dict[str, int]:
+    """Where every search starts: the middle of each grid."""
+    return {name: len(grid(name)) // 2 for name in RANGES}
+
+
+def at(index: Mapping[str, int], base: Params | None = None) -> Params:
+    """``base`` (default ``Params()``) with each searched parameter at its grid ``index``."""
+    base = base or Params()
+    changes: dict[str, float | int] = {}
+    for name, i in index.items():
+        value = grid(name)[i]
+        changes[name] = round(value) if isinstance(getattr(base, name), int) else value
+    return dataclasses.replace(base, **changes)
+
+
+def smoothed(values: Sequence[float]) -> np.ndarray:
+    """``1-2-1`` weights over each grid value and its neighbours (the ends repeat themselves)."""
+    v = np.asarray(values, dtype=np.float64)
+    padded = np.concatenate((v[:1], v, v[-1:]))
+    return (padded[:-2] + 2.0 * padded[1:-1] + padded[2:]) / 4.0
+
+
+def search(
+    objective: Callable[[Params], float], trace: Callable[[str], None] | None = None
+) -> Params:
+    """Coordinate ascent of ``objective`` over the grids, from ``start()``, smoothed."""
+    index = start()
+    for sweep in range(MAX_SWEEPS):
+        moved = False
+        for name in RANGES:
+            values = [objective(at({**index, name: i})) for i in range(len(grid(name)))]
+            smooth = smoothed(values)
+            # A tie keeps the value in force: a parameter that changes nothing stays put.
+            best = index[name] if smooth[index[name]] >= smooth.max() else int(np.argmax(smooth))
+            moved |= best != index[name]
+            index[name] = best
+            if trace:
+                shown = " ".join(f"{v:.1f}" for v in values)
+                trace(f"sweep {sweep} {name:<20} {grid(name)[best]:<10.4g} [{shown}]")
+        if not moved:
+            break
+    return at(index)
+
+
+class Memo:
+    """Scores per parameters and file, each computed once and only when asked for: searches on
+    overlapping files share most of their candidates, and a search on half the files scores
+    only that half."""
+
+    def __init__(self, series: Sequence[Series]) -> None:
+        self._series = series
+        self._scores: dict[tuple[Params, int], np.ndarray] = {}
+
+    def __call__(self, params: Params) -> Sequence[np.ndarray]:
+        return _Scores(self, params)
+
+    def score(self, params: Params, i: int) -> np.ndarray:
+        key = (params, i)
+        if key not in self._scores:
+            self._scores[key] = score_series(self._series[i], SeriesConfig(), params)
+        return self._scores[key]
+
+    def __len__(self) -> int:
+        """Files scored so far, over all parameters."""
+        return len(self._scores)
+
+
+@dataclass(frozen=True)
+class _Scores(Sequence[np.ndarray]):
+    memo: Memo
+    params: Params
+
+    def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
+        return self.memo.score(self.params, i)
+
+    def __len__(self) -> int:
+        return len(self.memo._series)
 
 
 def scaled(params: Params, factors: dict[str, float]) -> Params:
     """``params`` with each named parameter multiplied by its factor (kept valid)."""
+    limits = {"level_rate": 0.5, "trend_rate": 1.0, "season_rate": 1.0, "fast_rate": 1.0}
+    limits |= {"season_slots": 1440, "refresh": 256}
     changes: dict[str, float | int] = {}
     for name, factor in factors.items():
-        value = getattr(params, name) * factor
-        value = min(value, LIMITS.get(name, math.inf))
+        value = min(getattr(params, name) * factor, limits.get(name, math.inf))
         changes[name] = max(1, round(value)) if isinstance(getattr(params, name), int) else value
     return dataclasses.replace(params, **changes)
 
@@ -94,124 +173,164 @@ def score_all(series: Sequence[Series], params: Params) -> list[np.ndarray]:
 
 @dataclass(frozen=True)
 class Choice:
-    """What the procedure picks on some files: a candidate and a threshold per profile."""
+    """What the procedure picks on some files: parameters and a threshold per profile."""
 
-    candidate: int
+    params: Params
     thresholds: tuple[float, ...]
 
 
-def choose(
-    files: Sequence[nab.LabelledFile], scored: Sequence[Sequence[np.ndarray]], train: list[int]
-) -> Choice:
-    """The candidate best on ``train`` under the standard profile, and each profile's threshold."""
+def standard_score(
+    files: Sequence[nab.LabelledFile], scores_of: Scorer, train: Sequence[int]
+) -> Callable[[Params], float]:
+    """The search's objective: normalised NAB standard score over the ``train`` files."""
     subset = [files[i] for i in train]
-    best, best_total = 0, -math.inf
-    for c, scores in enumerate(scored):
-        total = nab.score_corpus(subset, [scores[i] for i in train], nab.PROFILES[0]).raw
-        if total > best_total + 1e-12:
-            best, best_total = c, total
-    chosen = [scored[best][i] for i in train]
-    thresholds = tuple(nab.score_corpus(subset, chosen, p).threshold for p in nab.PROFILES)
-    return Choice(best, thresholds)
+
+    def objective(params: Params) -> float:
+        scores = scores_of(params)
+        return nab.score_corpus(subset, [scores[i] for i in train], nab.PROFILES[0]).normalised
+
+    return objective
+
+
+def thresholds(
+    files: Sequence[nab.LabelledFile], scores: Sequence[np.ndarray], train: Sequence[int]
+) -> tuple[float, ...]:
+    """Each profile's best threshold over the ``train`` files."""
+    subset = [files[i] for i in train]
+    chosen = [scores[i] for i in train]
+    return tuple(nab.score_corpus(subset, chosen, p).threshold for p in nab.PROFILES)
+
+
+def choose(
+    files: Sequence[nab.LabelledFile],
+    scores_of: Scorer,
+    train: Sequence[int],
+    trace: Callable[[str], None] | None = None,
+) -> Choice:
+    """The whole procedure on the ``train`` files only: search, then thresholds."""
+    params = search(standard_score(files, scores_of, train), trace)
+    return Choice(params, thresholds(files, scores_of(params), train))
+
+
+Split = tuple[int, ...]
+"""The files one fold holds out."""
+
+
+def leave_one_out(n_files: int) -> list[list[Split]]:
+    """One repeat of ``n_files`` folds, each holding out one file."""
+    return [[(i,) for i in range(n_files)]]
+
+
+def halves(n_files: int, repeats: int = 2, seed: int = 13) -> list[list[Split]]:
+    """``repeats`` random splits of the files in two halves, reproducibly from ``seed``."""
+    rng = np.random.default_rng(seed)
+    result = []
+    for _ in range(repeats):
+        order = rng.permutation(n_files)
+        half = n_files // 2
+        result.append([tuple(sorted(order[:half].tolist())), tuple(sorted(order[half:].tolist()))])
+    return result
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: its repeat, the files it holds out, the choice made on all the others."""
+
+    repeat: int
+    held_out: Split
+    choice: Choice
+
+    def train(self, n_files: int) -> list[int]:
+        return [i for i in range(n_files) if i not in self.held_out]
 
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """Leave-one-file-out result: per profile, the normalised score of the held-out files."""
+    """Per profile, the normalised score of the held-out files (mean over repeats)."""
 
     normalised: tuple[float, ...]
-    choices: tuple[Choice, ...]  # the choice made without file i, for each file i
+    folds: tuple[Fold, ...]
 
 
 def cross_validate(
-    files: Sequence[nab.LabelledFile], scored: Sequence[Sequence[np.ndarray]]
+    files: Sequence[nab.LabelledFile], scores_of: Scorer, splits: list[list[Split]]
 ) -> CrossValidation:
-    """Choose on 16 files, score the 17th, for every file; normalise the sum over the corpus."""
-    everyone = range(len(files))
-    choices = tuple(choose(files, scored, [j for j in everyone if j != i]) for i in everyone)
-    return CrossValidation(held_out_scores(files, scored, choices), choices)
+    """Per fold, choose on the files it keeps and score the ones it holds out; per repeat, add
+    the held-out files' raw sums and normalise over the corpus; average the repeats."""
+    folds = []
+    for r, repeat in enumerate(splits):
+        for held_out in repeat:
+            train = [i for i in range(len(files)) if i not in held_out]
+            folds.append(Fold(r, held_out, choose(files, scores_of, train)))
+    return CrossValidation(held_out_scores(files, scores_of, folds), tuple(folds))
 
 
 def held_out_scores(
-    files: Sequence[nab.LabelledFile],
-    scored: Sequence[Sequence[np.ndarray]],
-    choices: Sequence[Choice],
+    files: Sequence[nab.LabelledFile], scores_of: Scorer, folds: Sequence[Fold]
 ) -> tuple[float, ...]:
-    """Per profile: file i scored by its choice's candidate at its choice's threshold."""
+    """Per profile: each fold's held-out files scored by its choice, normalised per repeat."""
+    repeats = sorted({f.repeat for f in folds})
     result = []
     for p, profile in enumerate(nab.PROFILES):
-        raw = sum(
-            nab.raw_at_threshold(f, scored[c.candidate][i], profile, c.thresholds[p])
-            for i, (f, c) in enumerate(zip(files, choices, strict=True))
-        )
-        result.append(nab.normalise(files, raw, profile))
+        per_repeat = []
+        for r in repeats:
+            raw = sum(
+                nab.raw_at_threshold(
+                    files[i], scores_of(f.choice.params)[i], profile, f.choice.thresholds[p]
+                )
+                for f in folds
+                if f.repeat == r
+                for i in f.held_out
+            )
+            per_repeat.append(nab.normalise(files, raw, profile))
+        result.append(float(np.mean(per_repeat)))
     return tuple(result)
 
 
 def sensitivity(
-    files: Sequence[nab.LabelledFile],
-    series: Sequence[Series],
-    drawn: Sequence[Params],
-    cv: CrossValidation,
-    factor: float,
+    files: Sequence[nab.LabelledFile], scores_of: Scorer, cv: CrossValidation, factor: float
 ) -> dict[str, float]:
     """Cross-validated standard score with each parameter times ``factor``, one at a time.
 
     Each fold keeps its own choice with the one parameter changed, picks its threshold again on
-    its 16 files and scores its held-out file, as ``cross_validate`` does.
+    its training files and scores its held-out files, as ``cross_validate`` does.
     """
-    standard = nab.PROFILES[0]
     result = {}
     for name in (f.name for f in dataclasses.fields(Params)):
-        changed = {c: scaled(drawn[c], {name: factor}) for c in {c.candidate for c in cv.choices}}
-        scored = {c: score_all(series, params) for c, params in changed.items()}
-        raw = 0.0
-        for i, choice in enumerate(cv.choices):
-            train = [j for j in range(len(files)) if j != i]
-            scores = scored[choice.candidate]
-            threshold = nab.score_corpus(
-                [files[j] for j in train], [scores[j] for j in train], standard
-            ).threshold
-            raw += nab.raw_at_threshold(files[i], scores[i], standard, threshold)
-        result[name] = nab.normalise(files, raw, standard)
+        folds = []
+        for fold in cv.folds:
+            params = scaled(fold.choice.params, {name: factor})
+            threshold = thresholds(files, scores_of(params), fold.train(len(files)))
+            folds.append(dataclasses.replace(fold, choice=Choice(params, threshold)))
+        result[name] = held_out_scores(files, scores_of, folds)[0]
     return result
 
 
 def describe(params: Params) -> str:
-    return ", ".join(f"{name}={getattr(params, name):.4g}" for name in SEARCHED)
+    return ", ".join(f"{name}={getattr(params, name):.4g}" for name in RANGES)
 
 
 def main() -> None:
     from tests.bench.bench_nab import nab_dir
 
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.tune", description=__doc__)
-    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    args = parser.parse_args()
+    argparse.ArgumentParser(prog="python -m tests.bench.tune", description=__doc__).parse_args()
     data = nab_dir()
     files = nab.load_corpus(data)
-    series = read_series(data, files)
-    drawn = candidates(args.candidates, args.seed)
+    memo = Memo(read_series(data, files))
     started = time.perf_counter()
-    scored = [score_all(series, params) for params in drawn]
-    elapsed = time.perf_counter() - started
-    chosen = choose(files, scored, list(range(len(files))))
-    in_sample = [nab.score_corpus(files, scored[chosen.candidate], p) for p in nab.PROFILES]
-    committed = [nab.score_corpus(files, scored[0], p) for p in nab.PROFILES]
-    cv = cross_validate(files, scored)
+    chosen = choose(files, memo, list(range(len(files))), trace=print)
     names = "  ".join(f"{p.name:>18}" for p in nab.PROFILES)
-    print(f"{len(drawn)} candidates (seed {args.seed}) x {len(files)} files in {elapsed:.0f} s")
-    print(f"{'':36}{names}")
-    print(f"{'committed Params(), in-sample':36}" + row(r.normalised for r in committed))
-    print(f"{'best of the search, in-sample':36}" + row(r.normalised for r in in_sample))
-    print(f"{'the search, cross-validated (LOO)':36}" + row(cv.normalised))
-    fresh = cross_validate(files, scored[1:])
-    print(f"{'without candidate 0, cross-validated':36}" + row(fresh.normalised))
-    print(f"best (candidate {chosen.candidate}): {describe(drawn[chosen.candidate])}")
-    print("folds (held-out file: candidate chosen without it):")
-    for f, c in zip(files, cv.choices, strict=True):
-        print(f"  {f.name:<40} {c.candidate}")
-    print(f"command: {COMMAND} --candidates {args.candidates} --seed {args.seed}")
+    elapsed = time.perf_counter() - started
+    print(f"search on all {len(files)} files: {len(memo)} file runs in {elapsed:.0f} s")
+    print(f"chosen: {describe(chosen.params)}")
+    print(f"{'in-sample':36}{names}")
+    for label, params in (("committed Params()", Params()), ("chosen", chosen.params)):
+        scores = memo(params)
+        print(
+            f"{label:36}" + row(nab.score_corpus(files, scores, p).normalised for p in nab.PROFILES)
+        )
+    print("cross-validated figures: .venv/bin/python -m tests.bench.bench_nab")
+    print(f"command: {COMMAND}")
 
 
 def row(values: Iterable[float]) -> str:

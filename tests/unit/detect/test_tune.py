@@ -1,32 +1,56 @@
-"""The tuning procedure: reproducible candidates, and a choice made only on the files it sees."""
+"""The tuning procedure: fixed grids and start, a smoothed search, a choice made only on the files
+it sees."""
 
 from __future__ import annotations
 
-import dataclasses
+import math
 
 import numpy as np
 import pytest
 
 from lib.detect import Params
+from lib.detect.csvio import parse_series
 from tests.bench import nab, tune
 
 
-def test_candidates_are_reproducible_valid_and_start_from_the_committed_params() -> None:
-    drawn = tune.candidates(8, seed=3)
-    assert drawn == tune.candidates(8, seed=3)
-    assert drawn != tune.candidates(8, seed=4)
-    assert drawn[0] == Params()
-    for params in drawn[1:]:
-        for name in tune.SEARCHED:
-            ratio = getattr(params, name) / getattr(Params(), name)
-            assert 1 / tune.SPREAD - 0.05 <= ratio <= tune.SPREAD + 0.05
+def test_grids_step_by_factors_of_two_and_the_search_starts_in_their_middle() -> None:
+    start = tune.start()
+    for name in tune.RANGES:
+        values = tune.grid(name)
+        assert len(values) >= 3
+        assert values[0] == tune.RANGES[name][0]
+        assert values[-1] == pytest.approx(tune.RANGES[name][1])
+        assert np.allclose(np.diff(np.log2(values)), 1.0)
+        assert start[name] == len(values) // 2
+    params = tune.at(start)
+    assert params.hold == round(tune.grid("hold")[start["hold"]])
+    assert isinstance(params.hold, int)
+    assert params.level_rate == tune.grid("level_rate")[start["level_rate"]]
 
 
 def test_scaled_keeps_integers_and_limits() -> None:
     p = tune.scaled(Params(), {"hold": 0.5, "level_rate": 100.0, "warmup": 0.01})
-    assert p.hold == 15
+    assert p.hold == round(Params().hold / 2)
     assert p.level_rate == 0.5
     assert p.warmup == 1
+
+
+def test_smoothing_prefers_a_plateau_to_a_spike() -> None:
+    values = [0.0, 10.0, 0.0, 8.0, 8.0, 8.0]
+    assert int(np.argmax(values)) == 1
+    assert int(np.argmax(tune.smoothed(values))) == 4
+
+
+def test_the_search_climbs_to_the_peak_of_a_separable_objective() -> None:
+    target = {name: len(tune.grid(name)) - 1 - (i % 2) for i, name in enumerate(tune.RANGES)}
+    peak = tune.at(target)
+
+    def objective(params: Params) -> float:
+        return -sum(
+            math.log2(getattr(params, name) / getattr(peak, name)) ** 2 for name in tune.RANGES
+        )
+
+    assert tune.search(objective) == peak
 
 
 def labelled(n: int, window: tuple[int, int]) -> nab.LabelledFile:
@@ -40,23 +64,51 @@ def test_the_choice_never_looks_at_the_held_out_file() -> None:
     good[150] = 1.0
     bad = np.zeros(200)
     bad[60] = 1.0
-    # Candidate 1 is perfect on file 0 only, candidate 0 on file 1 only.
-    scored = [[bad, good], [good, bad]]
-    cv = tune.cross_validate(files, scored)
-    assert [c.candidate for c in cv.choices] == [0, 1]
+    slow = tune.grid("level_rate")[0]
+
+    # The slowest baseline is perfect on file 0 only, every other one on file 1 only.
+    def scores_of(params: Params) -> list[np.ndarray]:
+        return [good, bad] if params.level_rate == slow else [bad, good]
+
+    cv = tune.cross_validate(files, scores_of, tune.leave_one_out(2))
+    assert [f.held_out for f in cv.folds] == [(0,), (1,)]
+    assert cv.folds[0].choice.params.level_rate != slow
+    assert cv.folds[1].choice.params.level_rate == slow
     # Each file is scored by what was best on the other: it misses and raises a false alarm.
     assert cv.normalised[0] < 0
-    assert tune.choose(files, scored, [0]).candidate == 1
+    assert tune.choose(files, scores_of, [0]).params.level_rate == slow
 
 
-def test_a_perfect_candidate_cross_validates_to_100() -> None:
+def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
     files = [labelled(200, (150, 160)), labelled(300, (250, 270))]
     perfect = []
     for f in files:
         s = np.zeros(len(f.values))
         s[f.windows[0][0]] = 0.9
         perfect.append(s)
-    noise = [np.full(len(f.values), 0.5) for f in files]
-    cv = tune.cross_validate(files, [noise, perfect])
+    cv = tune.cross_validate(files, lambda params: perfect, tune.halves(2, repeats=3))
+    assert len(cv.folds) == 6
     assert cv.normalised == pytest.approx((100.0, 100.0, 100.0))
-    assert dataclasses.astuple(cv.choices[0])[0] == 1
+    assert set(tune.sensitivity(files, lambda params: perfect, cv, 2.0).values()) == {100.0}
+
+
+def test_halves_split_every_file_once_per_repeat_reproducibly() -> None:
+    splits = tune.halves(17, repeats=3, seed=5)
+    assert splits == tune.halves(17, repeats=3, seed=5)
+    assert splits != tune.halves(17, repeats=3, seed=6)
+    for first, second in splits:
+        assert sorted(first + second) == list(range(17))
+        assert {len(first), len(second)} == {8, 9}
+
+
+def test_the_memo_scores_a_file_once_and_only_when_asked() -> None:
+    rows = ["timestamp,value"] + [f"{60 * i},{i % 7}" for i in range(50)]
+    series = [parse_series(rows), parse_series(rows[:30])]
+    memo = tune.Memo(series)
+    scores = memo(Params(warmup=5))
+    assert len(memo) == 0
+    first = scores[1]
+    assert len(memo) == 1
+    assert scores[1] is first
+    assert np.array_equal(scores[0], tune.score_all(series, Params(warmup=5))[0])
+    assert len(memo) == 2
