@@ -11,9 +11,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lib.alert_levels import AlertLevel
 from lib.errors import ConfigError
-
-AlertLevel = Literal["info", "warning", "error", "critical"]
 
 VERSION = "0.1.0"
 

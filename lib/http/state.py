@@ -14,13 +14,13 @@ from lib.config import Settings
 if TYPE_CHECKING:
     from lib.engine import Engine
     from lib.http.metrics import AppMetrics
-    from lib.http.ratelimit import Limiters
     from lib.http.sessions import SessionStore
     from lib.http.tokens import TokenStore
     from lib.http.users import UserStore
     from lib.push.dispatch import PushDispatch
     from lib.store.db import Repository
     from lib.store.kv import Kv
+    from lib.store.limiters import Limiters
     from lib.store.outbox import Outbox
 
 
@@ -103,10 +103,9 @@ class AppState:
 
     @cached_property
     def limiters(self) -> Limiters:
-        # Imported here: lib.http.ratelimit imports this module (for ``get_state``).
-        from lib.http.ratelimit import Limiters, limits_from
+        from lib.store.factory import limits_from, open_limiters
 
-        return Limiters(self.kv, self.clock, limits_from(self.settings))
+        return open_limiters(self.kv, self.clock, limits_from(self.settings))
 
     @cached_property
     def metrics(self) -> AppMetrics:
