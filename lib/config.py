@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(30, ge=1, le=3650, description="Days of history kept in the DB.")
     advance_batch_buckets: int = Field(
-        20,
+        2,
         ge=1,
         le=1200,
         description="Buckets that must wait before a read advances the engine: "
