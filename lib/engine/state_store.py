@@ -14,11 +14,11 @@ runs atomically. An advance is therefore two commands:
 Size. The alert book (42 bytes per series, twelve series a server) is most of the state. It is
 kept out of ``om:world`` in ``om:engine:book``, one field per ``CHUNK_SERIES`` series, each
 zlib-compressed, and ``om:world``'s ``engine`` field lists their digests. Run lengths are
-stored as the bucket the run began (``bucket - run``), so a series whose alert state did not
-change keeps the same bytes from bucket to bucket, and an advance writes only the chunks that
-changed. A reader fetches only chunks whose digest differs from what it holds. A request to
-Upstash may not exceed 10 MB: a fleet whose changed chunks do not fit in one commit is refused
-with a clear error (see ``MAX_COMMIT_BYTES``).
+stored as the bucket the run began (``bucket - run``, a sentinel for no run), so a series
+whose alert state did not change keeps the same bytes from bucket to bucket, and an advance
+writes only the chunks that changed. A reader fetches only chunks whose digest differs from
+what it holds. A request to Upstash may not exceed 10 MB: a fleet whose changed chunks do not
+fit in one commit is refused with a clear error (see ``MAX_COMMIT_BYTES``).
 
 ``MemoryKv`` runs the Python twin of each script under its lock (``lib.store.kv.Script``).
 """
@@ -63,6 +63,8 @@ CHUNK_SERIES = 12_000
 MAX_COMMIT_BYTES = 9_000_000
 """What one commit may carry: Upstash refuses requests over 10 MB (headers and JSON aside)."""
 _RUNS = ("hot_run", "cool_run", "critical_run")
+_NO_RUN = np.iinfo(np.int64).min
+"""The start stored for a run of length 0 (``bucket - 0`` would change every bucket)."""
 _BOOK_ARRAYS = tuple(f.name for f in fields(AlertBook) if f.name != "bucket")
 
 Call = Callable[..., Reply]
@@ -152,7 +154,8 @@ def encode_chunk(book: AlertBook, start: int, stop: int) -> str:
     for name in _BOOK_ARRAYS:
         values = getattr(book, name)[start:stop]
         if name in _RUNS:
-            values = book.bucket - values.astype(np.int64)
+            runs = values.astype(np.int64)
+            values = np.where(runs == 0, _NO_RUN, book.bucket - runs)
         parts.append(values.astype(values.dtype.newbyteorder("<")).tobytes())
     return base64.b64encode(zlib.compress(b"".join(parts), 1)).decode()
 
@@ -170,7 +173,7 @@ def decode_chunks(bucket: int, n_series: int, chunks: Sequence[str]) -> AlertBoo
             values = np.frombuffer(raw, dtype=dtype.newbyteorder("<"), count=n, offset=offset)
             offset += n * dtype.itemsize
             if name in _RUNS:
-                values = bucket - values
+                values = np.where(values == _NO_RUN, 0, bucket - values)
             columns[name].append(values)
         if offset != len(raw):
             raise StoreError(f"alert book chunk {i} has {len(raw)} bytes, expected {offset}")
