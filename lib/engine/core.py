@@ -92,8 +92,9 @@ class EngineLimits:
     """Buckets processed in full per call; older pending ones are only rolled up."""
     max_gap_buckets: int = 28_800
     """Rolled-up catch-up per call (a day at 3 s); older gaps stay unrecorded."""
-    lock_ms: int = 30_000
-    """A crashed holder's lock expires after this."""
+    lock_ms: int = 65_000
+    """A crashed holder's lock expires after this: past the function's 60 s ``maxDuration``
+    (vercel.json), so a live holder is never fenced off, only a frozen or dead one."""
     view_cache_buckets: int = 10
     """A warm instance rereads the KV at most this often for reads."""
     events_keep_buckets: int = 1_200

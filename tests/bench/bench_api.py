@@ -2,7 +2,7 @@
 
 Run it with::
 
-    .venv/bin/python -m tests.bench.bench_api [--seconds 30] [--clients 50] [--only cold]
+    .venv/bin/python -m tests.bench.bench_api [--seconds 30] [--clients 50] [--only cold|cost]
 
 Three tables, each with its baseline measured in the same run:
 
@@ -15,14 +15,18 @@ Three tables, each with its baseline measured in the same run:
    pydantic_settings, httpx), each in a fresh interpreter, as 7 interleaved pairs; medians
    and their ratio (target <= 1.2). Beside it, a fresh process's first ``/api/fleet``
    response: import, app, engine and first advance, as a cold function's first visitor waits.
-3. Cost. One and ten viewers poll the dashboard's routes once a bucket for ten fleet-minutes
-   on an accelerated clock, through a CDN emulation that keeps each response for its
-   ``s-maxage``; the app reaches a real redis-server through the Upstash REST server of
-   ``tests/support``, which counts the commands it receives. Requests that reach the app are
-   function invocations.
+3. Cost and lag. One and ten viewers poll the dashboard's routes once a bucket for ten
+   fleet-minutes on an accelerated clock, through a CDN emulation that keeps each response for
+   its ``s-maxage``, at 30 and at 1,000 servers; the app reaches a real redis-server through
+   the Upstash REST server of ``tests/support``, which counts the commands it receives (a
+   script call is one, as Upstash bills it). Requests that reach the app are function
+   invocations. Lag is ``bucket - processed_through`` as each viewer's ``/api/fleet`` shows it.
+   Then ten fleet-minutes with nobody watching, and a monthly table: commands for 1 h, 8 h and
+   24 h watched a day, beside Upstash's free 500K a month.
 
-Asserted, as ratios and budgets only: KV commands do not grow with viewers, and one viewer
-costs at most ``KV_BUDGET_PER_MIN`` commands a minute. Times are printed, never asserted.
+Asserted, as ratios and budgets only: KV commands do not grow with viewers, one viewer costs
+at most ``KV_BUDGET_PER_MIN`` commands a minute, lag stays within ``LAG_BUDGET_BUCKETS``, and
+nobody watching costs nothing. Times are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -58,7 +62,11 @@ if TYPE_CHECKING:
 
 COMMAND = ".venv/bin/python -m tests.bench.bench_api"
 ROOT = Path(__file__).resolve().parents[2]
-KV_BUDGET_PER_MIN = 10
+KV_BUDGET_PER_MIN = 30
+LAG_BUDGET_BUCKETS = 2
+FLEETS = (30, 1_000)
+WATCHED_HOURS = (1, 8, 24)
+FREE_COMMANDS_PER_MONTH = 500_000
 FLEET_MINUTES = 10
 POLLED = ("/api/fleet", "/api/alerts", "/api/incidents")
 """What a dashboard asks for once a bucket."""
@@ -250,6 +258,8 @@ class Cdn:
     entries: dict[str, tuple[float, int]] = field(default_factory=dict)
     invocations: int = 0
     hits: int = 0
+    last_json: dict[str, dict] = field(default_factory=dict)
+    """The body of the last response the app gave for each URL."""
 
     def get(self, url: str) -> int:
         now = self.clock.now()
@@ -259,6 +269,8 @@ class Cdn:
             return cached[1]
         self.invocations += 1
         response = self.client.get(url)
+        if response.headers.get("content-type", "").startswith("application/json"):
+            self.last_json[url] = response.json()
         keep_s = shared_max_age(response.headers.get("cache-control", ""))
         if keep_s is not None:
             self.entries[url] = (now + keep_s, response.status_code)
@@ -279,29 +291,37 @@ def shared_max_age(cache_control: str) -> int | None:
 
 @dataclass(frozen=True)
 class Cost:
+    servers: int
     viewers: int
     requests: int
     invocations: int
     commands: int
     round_trips: int
     by_command: dict[str, int]
+    lags: list[int]
+    idle_commands: int
+    bytes_per_min: float
 
 
 def per_minute(count: int) -> float:
     return count / FLEET_MINUTES
 
 
-def measure_cost(viewers: int, redis: RedisServer, upstash: UpstashServer, data: Path) -> Cost:
-    """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket."""
+def measure_cost(
+    servers: int, viewers: int, redis: RedisServer, upstash: UpstashServer, data: Path
+) -> Cost:
+    """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket, then as
+    long with nobody watching."""
     redis.reset()
     redis.admin.config_resetstat()
     upstash.reset()
     clock = FixedClock(START)
     settings = Settings(
         _env_file=None,
+        fleet_size=servers,
         upstash_redis_rest_url=upstash.url,
         upstash_redis_rest_token=upstash.token,
-        sqlite_path=str(data / f"cost-{viewers}.db"),
+        sqlite_path=str(data / f"cost-{servers}-{viewers}.db"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # starlette's, about httpx
@@ -310,7 +330,9 @@ def measure_cost(viewers: int, redis: RedisServer, upstash: UpstashServer, data:
     cdn = Cdn(TestClient(app, base_url="https://bench"), clock)
     bucket_s = settings.bucket_seconds
     requests = 0
-    for bucket in range(FLEET_MINUTES * 60 // bucket_s):
+    lags: list[int] = []
+    buckets = FLEET_MINUTES * 60 // bucket_s
+    for bucket in range(buckets):
         for viewer in range(viewers):
             clock.t = START + (bucket + (viewer + 0.5) / viewers) * bucket_s
             for url in POLLED:
@@ -318,9 +340,24 @@ def measure_cost(viewers: int, redis: RedisServer, upstash: UpstashServer, data:
                 if status != 200:
                     raise AssertionError(f"{url}: {status}")
                 requests += 1
+            fleet = cdn.last_json.get("/api/fleet")
+            if fleet is not None and fleet["processed_through"] is not None:
+                lags.append(fleet["bucket"] - fleet["processed_through"])
     stats = upstash.stats
+    watched, watched_bytes = stats.commands, stats.bytes_received + stats.bytes_sent
+    calls = by_command(redis)
+    clock.t = START + 2 * buckets * bucket_s  # nobody watches for as long again
     return Cost(
-        viewers, requests, cdn.invocations, stats.commands, stats.requests, by_command(redis)
+        servers,
+        viewers,
+        requests,
+        cdn.invocations,
+        watched,
+        stats.requests,
+        calls,
+        lags,
+        upstash.stats.commands - watched,
+        watched_bytes / FLEET_MINUTES,
     )
 
 
@@ -339,10 +376,53 @@ def measure_costs() -> list[Cost]:
     redis.start()
     try:
         with UpstashServer(redis.url) as upstash:
-            return [measure_cost(n, redis, upstash, root) for n in (1, 10)]
+            return [
+                measure_cost(servers, n, redis, upstash, root)
+                for servers in FLEETS
+                for n in (1, 10)
+            ]
     finally:
         redis.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def report_costs() -> None:
+    print(
+        f"\n3. cost and lag, {FLEET_MINUTES} fleet-minutes polling {', '.join(POLLED)} once a "
+        "bucket, then as long unwatched"
+    )
+    print(f"{'servers':>7}{'viewers':>8}{'invocations/min':>17}{'kv commands/min':>17}"
+          f"{'kv KB/min':>11}{'lag median':>12}{'lag max':>9}{'unwatched':>11}")  # fmt: skip
+    costs = measure_costs()
+    for c in costs:
+        print(
+            f"{c.servers:>7}{c.viewers:>8}{per_minute(c.invocations):>17.1f}"
+            f"{per_minute(c.commands):>17.1f}{c.bytes_per_min / 1e3:>11.1f}"
+            f"{statistics.median(c.lags):>12.0f}{max(c.lags):>9}{c.idle_commands:>11}"
+        )
+    for servers in FLEETS:
+        one, ten = (c for c in costs if c.servers == servers)
+        calls = ", ".join(f"{name} {per_minute(n):.1f}" for name, n in one.by_command.items())
+        print(f"{servers} servers, one viewer, per minute as Redis counts them: {calls}")
+        growth = ten.commands / one.commands
+        print(
+            f"{servers} servers, ten viewers / one: commands ×{growth:.2f}, invocations ×", end=""
+        )
+        print(f"{ten.invocations / one.invocations:.2f}")
+    print(f"\nmonthly KV commands (30 days), Upstash free tier {FREE_COMMANDS_PER_MONTH:,}")
+    print(f"{'servers':>7}" + "".join(f"{f'{h} h/day':>14}" for h in WATCHED_HOURS))
+    for servers in FLEETS:
+        one = next(c for c in costs if c.servers == servers and c.viewers == 1)
+        monthly = [per_minute(one.commands) * 60 * h * 30 for h in WATCHED_HOURS]
+        print(f"{servers:>7}" + "".join(f"{m:>14,.0f}" for m in monthly))
+    print(f"budgets: {KV_BUDGET_PER_MIN} commands per watched minute, lag <= "
+          f"{LAG_BUDGET_BUCKETS} buckets, 0 commands unwatched")  # fmt: skip
+    for c in costs:
+        growth = c.commands / next(o for o in costs if o.servers == c.servers).commands
+        assert math.isclose(growth, 1.0, abs_tol=0.05), f"commands grow with viewers: ×{growth:.2f}"
+        assert per_minute(c.commands) <= KV_BUDGET_PER_MIN, f"{c.servers} servers: over budget"
+        assert max(c.lags) <= LAG_BUDGET_BUCKETS, f"{c.servers} servers: lag {max(c.lags)}"
+        assert c.idle_commands == 0, f"{c.idle_commands} commands with nobody watching"
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -362,13 +442,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="load per route")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--only", choices=("cold",), help="run one table only")
+    parser.add_argument("--only", choices=("cold", "cost"), help="run one table only")
     args = parser.parse_args(argv)
     only = f" --only {args.only}" if args.only else ""
     print(f"command: {COMMAND} --seconds {args.seconds:g} --clients {args.clients}{only}")
     print(f"commit {_commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
     if args.only == "cold":
         report_cold_start()
+        return
+    if args.only == "cost":
+        report_costs()
         return
 
     # Closed loops: under N clients latency is mostly queueing (N / throughput on 2 cores, the
@@ -389,24 +472,7 @@ def main(argv: list[str] | None = None) -> None:
 
     report_cold_start()
 
-    print(f"\n3. cost, {FLEET_MINUTES} fleet-minutes polling {', '.join(POLLED)} once a bucket")
-    print(f"{'viewers':>7}{'requests':>10}{'invocations/min':>17}{'kv commands/min':>17}"
-          f"{'kv round trips/min':>20}")  # fmt: skip
-    costs = measure_costs()
-    for c in costs:
-        print(
-            f"{c.viewers:>7}{c.requests:>10}{per_minute(c.invocations):>17.1f}"
-            f"{per_minute(c.commands):>17.1f}{per_minute(c.round_trips):>20.1f}"
-        )
-    one, ten = costs
-    growth = ten.commands / one.commands
-    calls = ", ".join(f"{name} {per_minute(n):.1f}" for name, n in one.by_command.items())
-    print(f"one viewer, per minute as Redis counts them: {calls}")
-    print(f"ten viewers / one: commands ×{growth:.2f}, invocations ×", end="")
-    print(f"{ten.invocations / one.invocations:.2f}; budget {KV_BUDGET_PER_MIN} commands/min")
-
-    assert math.isclose(growth, 1.0, abs_tol=0.05), f"commands grow with viewers: ×{growth:.2f}"
-    assert per_minute(one.commands) <= KV_BUDGET_PER_MIN, "one viewer is over the budget"
+    report_costs()
 
 
 if __name__ == "__main__":

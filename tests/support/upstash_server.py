@@ -104,6 +104,8 @@ class ServerStats:
     """Request bodies."""
     bytes_sent: int = 0
     """Response bodies."""
+    largest_request: int = 0
+    """The largest request body, in bytes."""
     last_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -350,6 +352,7 @@ class Gateway:
         encoding = request.headers.get("upstash-encoding", "").lower()
         body = await request.body()
         self.stats.bytes_received += len(body)
+        self.stats.largest_request = max(self.stats.largest_request, len(body))
         if len(body) > MAX_REQUEST_BYTES:
             return self._json({"error": REQUEST_SIZE_ERROR}, 400)
         try:
