@@ -301,14 +301,23 @@ class Cost:
     lags: list[int]
     idle_commands: int
     bytes_per_min: float
+    minutes: int
+
+    def per_minute(self, count: int) -> float:
+        return per_minute(count, self.minutes)
 
 
-def per_minute(count: int) -> float:
-    return count / FLEET_MINUTES
+def per_minute(count: float, minutes: float = FLEET_MINUTES) -> float:
+    return count / minutes
 
 
 def measure_cost(
-    servers: int, viewers: int, redis: RedisServer, upstash: UpstashServer, data: Path
+    servers: int,
+    viewers: int,
+    redis: RedisServer,
+    upstash: UpstashServer,
+    data: Path,
+    minutes: int = FLEET_MINUTES,
 ) -> Cost:
     """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket, then as
     long with nobody watching."""
@@ -331,7 +340,7 @@ def measure_cost(
     bucket_s = settings.bucket_seconds
     requests = 0
     lags: list[int] = []
-    buckets = FLEET_MINUTES * 60 // bucket_s
+    buckets = minutes * 60 // bucket_s
     for bucket in range(buckets):
         for viewer in range(viewers):
             clock.t = START + (bucket + (viewer + 0.5) / viewers) * bucket_s
@@ -357,7 +366,8 @@ def measure_cost(
         calls,
         lags,
         upstash.stats.commands - watched,
-        watched_bytes / FLEET_MINUTES,
+        watched_bytes / minutes,
+        minutes,
     )
 
 
@@ -370,15 +380,15 @@ def by_command(redis: RedisServer) -> dict[str, int]:
     return dict(sorted(calls.items(), key=lambda kv: -kv[1]))
 
 
-def measure_costs() -> list[Cost]:
+def measure_costs(fleets: tuple[int, ...], minutes: int) -> list[Cost]:
     root = Path(tempfile.mkdtemp(prefix="openmanager-bench-"))
     redis = RedisServer(find_redis_server(), root, free_port())
     redis.start()
     try:
         with UpstashServer(redis.url) as upstash:
             return [
-                measure_cost(servers, n, redis, upstash, root)
-                for servers in FLEETS
+                measure_cost(servers, n, redis, upstash, root, minutes)
+                for servers in fleets
                 for n in (1, 10)
             ]
     finally:
@@ -386,23 +396,23 @@ def measure_costs() -> list[Cost]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report_costs() -> None:
+def report_costs(fleets: tuple[int, ...] = FLEETS, minutes: int = FLEET_MINUTES) -> None:
     print(
-        f"\n3. cost and lag, {FLEET_MINUTES} fleet-minutes polling {', '.join(POLLED)} once a "
+        f"\n3. cost and lag, {minutes} fleet-minutes polling {', '.join(POLLED)} once a "
         "bucket, then as long unwatched"
     )
     print(f"{'servers':>7}{'viewers':>8}{'invocations/min':>17}{'kv commands/min':>17}"
           f"{'kv KB/min':>11}{'lag median':>12}{'lag max':>9}{'unwatched':>11}")  # fmt: skip
-    costs = measure_costs()
+    costs = measure_costs(fleets, minutes)
     for c in costs:
         print(
-            f"{c.servers:>7}{c.viewers:>8}{per_minute(c.invocations):>17.1f}"
-            f"{per_minute(c.commands):>17.1f}{c.bytes_per_min / 1e3:>11.1f}"
+            f"{c.servers:>7}{c.viewers:>8}{c.per_minute(c.invocations):>17.1f}"
+            f"{c.per_minute(c.commands):>17.1f}{c.bytes_per_min / 1e3:>11.1f}"
             f"{statistics.median(c.lags):>12.0f}{max(c.lags):>9}{c.idle_commands:>11}"
         )
-    for servers in FLEETS:
+    for servers in fleets:
         one, ten = (c for c in costs if c.servers == servers)
-        calls = ", ".join(f"{name} {per_minute(n):.1f}" for name, n in one.by_command.items())
+        calls = ", ".join(f"{name} {one.per_minute(n):.1f}" for name, n in one.by_command.items())
         print(f"{servers} servers, one viewer, per minute as Redis counts them: {calls}")
         growth = ten.commands / one.commands
         print(
@@ -411,16 +421,16 @@ def report_costs() -> None:
         print(f"{ten.invocations / one.invocations:.2f}")
     print(f"\nmonthly KV commands (30 days), Upstash free tier {FREE_COMMANDS_PER_MONTH:,}")
     print(f"{'servers':>7}" + "".join(f"{f'{h} h/day':>14}" for h in WATCHED_HOURS))
-    for servers in FLEETS:
+    for servers in fleets:
         one = next(c for c in costs if c.servers == servers and c.viewers == 1)
-        monthly = [per_minute(one.commands) * 60 * h * 30 for h in WATCHED_HOURS]
+        monthly = [one.per_minute(one.commands) * 60 * h * 30 for h in WATCHED_HOURS]
         print(f"{servers:>7}" + "".join(f"{m:>14,.0f}" for m in monthly))
     print(f"budgets: {KV_BUDGET_PER_MIN} commands per watched minute, lag <= "
           f"{LAG_BUDGET_BUCKETS} buckets, 0 commands unwatched")  # fmt: skip
     for c in costs:
         growth = c.commands / next(o for o in costs if o.servers == c.servers).commands
         assert math.isclose(growth, 1.0, abs_tol=0.05), f"commands grow with viewers: ×{growth:.2f}"
-        assert per_minute(c.commands) <= KV_BUDGET_PER_MIN, f"{c.servers} servers: over budget"
+        assert c.per_minute(c.commands) <= KV_BUDGET_PER_MIN, f"{c.servers} servers: over budget"
         assert max(c.lags) <= LAG_BUDGET_BUCKETS, f"{c.servers} servers: lag {max(c.lags)}"
         assert c.idle_commands == 0, f"{c.idle_commands} commands with nobody watching"
 
@@ -443,15 +453,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="load per route")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--only", choices=("cold", "cost"), help="run one table only")
+    parser.add_argument("--fleets", default=",".join(map(str, FLEETS)), help="cost: sizes")
+    parser.add_argument("--minutes", type=int, default=FLEET_MINUTES, help="cost: fleet-minutes")
     args = parser.parse_args(argv)
     only = f" --only {args.only}" if args.only else ""
+    only += f" --fleets {args.fleets} --minutes {args.minutes}"
     print(f"command: {COMMAND} --seconds {args.seconds:g} --clients {args.clients}{only}")
     print(f"commit {_commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
     if args.only == "cold":
         report_cold_start()
         return
+    fleets = tuple(int(n) for n in args.fleets.split(","))
     if args.only == "cost":
-        report_costs()
+        report_costs(fleets, args.minutes)
         return
 
     # Closed loops: under N clients latency is mostly queueing (N / throughput on 2 cores, the
@@ -472,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
 
     report_cold_start()
 
-    report_costs()
+    report_costs(fleets, args.minutes)
 
 
 if __name__ == "__main__":
