@@ -16,7 +16,7 @@ help:
 	@echo "make dev     serve the API and public/ on http://localhost:$(PORT) (embedded defaults)"
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make bench   run the benchmarks (tests/bench)"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check + mypy (strict on lib/sim, detect, analysis)"
 	@echo "make vercel-build  build the deployment offline with the real Vercel CLI and check it"
 
 $(VENV)/.runtime: requirements.txt
@@ -52,6 +52,7 @@ node_modules/.vendored: package.json package-lock.json scripts/vendor.mjs
 test: venv system-deps vendor
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 test-unit: venv
@@ -60,6 +61,7 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .
