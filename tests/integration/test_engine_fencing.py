@@ -147,3 +147,13 @@ def test_a_holder_that_dies_half_way_is_redone_once_its_lock_expires(
     assert sorted(a.id for a in repo.list_alerts()) == alerts
     assert sorted(f"{n.group_id}:{n.reason}" for n in notes) == notified
     assert successor.world(clock.now(), fresh=True).last == current
+
+
+def test_a_fenced_tick_is_reported_not_a_server_error() -> None:
+    from lib.engine.core import AdvanceReport
+    from lib.http.schemas.operations import TickReport
+
+    tick = TickReport.of(AdvanceReport("fenced", 100, processed=(90, 101)))
+    assert tick.outcome == "fenced"
+    assert tick.processed is not None
+    assert tick.processed.buckets == 11
