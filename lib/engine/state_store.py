@@ -248,7 +248,13 @@ class StateStore:
         world = decode_world({k: v for k, v in fields_.items() if k != ENGINE})
         state = None
         if ENGINE in fields_:
-            state = self._state(json.loads(fields_[ENGINE]))
+            meta = json.loads(fields_[ENGINE])
+            if isinstance(meta["book"], str):
+                # Written before the book moved out (the whole state in one field): read it as
+                # it is; the next commit writes every chunk, as none is known to be stored.
+                state, self._digests = EngineState.from_json(fields_[ENGINE]), []
+            else:
+                state = self._state(meta)
         return replace(world, state=state), fields_.get(RUNTIME_FIELD)
 
     def _state(self, meta: dict[str, object]) -> EngineState:

@@ -64,3 +64,22 @@ def test_chunks_are_compact() -> None:
     book = _stepped(CHUNK_SERIES, 50)
     _, (chunk,) = encode_state(EngineState(last=book.bucket, book=book))
     assert len(chunk) < len(book.to_bytes()) / 4
+
+
+def test_a_state_saved_before_the_split_is_read_and_rewritten_in_chunks() -> None:
+    from lib.engine.state_store import BOOK_KEY, StateStore
+    from lib.engine.world import ENGINE, LAST, LOCK_KEY, WORLD_KEY
+    from lib.store.memory_kv import MemoryKv
+
+    kv = MemoryKv()
+    book = _stepped(100, 10)
+    old = EngineState(last=book.bucket, book=book)
+    kv.hset(WORLD_KEY, {ENGINE: old.to_json(), LAST: str(old.last)})
+    store = StateStore(kv, lock_ms=60_000, events_keep_buckets=100)
+    world, _ = store.read()
+    assert world.state is not None
+    _assert_same(world.state.book, book)
+    kv.set(LOCK_KEY, "t")
+    assert store.commit("t", old.last, old, {}, [])
+    assert kv.hget(BOOK_KEY, "0") is not None
+    _assert_same(StateStore(kv, lock_ms=1, events_keep_buckets=1).read()[0].state.book, book)
