@@ -10,17 +10,13 @@ PIP    := $(VENV)/bin/pip
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 PORT   ?= 3000
 
-# Debian packages the tests start for real (and node for the Vercel CLI).
-TEST_DEBS := redis-server postgresql nodejs npm prometheus chromium fonts-noto-cjk dbus-daemon
-TEST_BINS := redis-server pg_ctl npx prometheus promtool chromium dbus-daemon
-
 .PHONY: help dev test test-unit lint format bench system-deps venv plot vercel-build clean vendor
 
 help:
 	@echo "make dev     serve the API and public/ on http://localhost:$(PORT) (embedded defaults)"
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make bench   run the benchmarks (tests/bench)"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check + mypy (strict on lib/sim, detect, analysis)"
 	@echo "make vercel-build  build the deployment offline with the real Vercel CLI and check it"
 
 $(VENV)/.runtime: requirements.txt
@@ -39,21 +35,10 @@ venv: $(VENV)/.dev
 dev: $(VENV)/.runtime vendor
 	$(PY) -m lib.dev --port $(PORT)
 
-# Installs the Debian packages the tests need when they are missing. As root it installs them;
-# otherwise it names them and stops, rather than letting a fixture fail obscurely later.
+# Installs only the Debian packages whose binaries are missing (binary -> package); on an apt
+# failure it stops with one line naming the package, apt's reason and what to do.
 system-deps:
-	@missing=""; for b in $(TEST_BINS); do \
-	  command -v $$b >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/$$b >/dev/null 2>&1 || missing=1; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing $(TEST_DEBS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
-	  else \
-	    echo "The tests need these Debian packages: $(TEST_DEBS)" >&2; \
-	    echo "Install them with: sudo apt-get install -y $(TEST_DEBS)" >&2; exit 1; \
-	  fi; \
-	fi
+	@$(PYTHON) scripts/system_deps.py
 
 # The dashboard's browser libraries (uPlot, axe-core) from npm into public/vendor/, which is
 # not committed; the Vercel build runs the same copy (`npm run build`).
@@ -67,6 +52,7 @@ node_modules/.vendored: package.json package-lock.json scripts/vendor.mjs
 test: venv system-deps vendor
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 test-unit: venv
@@ -75,6 +61,7 @@ test-unit: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .

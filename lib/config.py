@@ -19,9 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lib.alert_levels import AlertLevel
 from lib.errors import ConfigError
-
-AlertLevel = Literal["info", "warning", "error", "critical"]
 
 VERSION = "0.1.0"
 
@@ -63,7 +62,7 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(30, ge=1, le=3650, description="Days of history kept in the DB.")
     advance_batch_buckets: int = Field(
-        20,
+        2,
         ge=1,
         le=1200,
         description="Buckets that must wait before a read advances the engine: "

@@ -40,6 +40,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from lib.alert_levels import ALERT_LEVELS
 from lib.errors import ValidationError
 
 NO_LEVEL = 0
@@ -56,7 +57,7 @@ class Level(IntEnum):
     @property
     def label(self) -> str:
         """Lower-case name, as stored and sent: ``info``, ``warning``, ``error``, ``critical``."""
-        return self.name.lower()
+        return ALERT_LEVELS[self - 1]
 
     @property
     def label_ko(self) -> str:
@@ -92,7 +93,7 @@ def parse_level(name: str | Level) -> Level:
         return Level[name.upper()]
     except KeyError:
         raise ValidationError(
-            f"unknown alert level {name!r}; expected info, warning, error or critical",
+            f"unknown alert level {name!r}; expected one of {', '.join(ALERT_LEVELS)}",
             field="level",
         ) from None
 

@@ -39,4 +39,5 @@ def is_flat(centered_norm: FloatArray, x: FloatArray) -> npt.NDArray[np.bool_]:
     leaves residues of a few ulps after centering, which must not read as a signal.
     """
     scale = np.abs(x).max(axis=0, initial=0.0)
-    return centered_norm <= 1e-10 * scale * np.sqrt(max(x.shape[0], 1))
+    flat: npt.NDArray[np.bool_] = centered_norm <= 1e-10 * scale * np.sqrt(max(x.shape[0], 1))
+    return flat

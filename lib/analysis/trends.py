@@ -50,9 +50,10 @@ class LineFit:
     def significant(self, t_min: float) -> npt.NDArray[np.bool_]:
         """Series whose slope is at least ``t_min`` standard errors away from 0."""
         # |slope| / (s / sqrt(sxx)) >= t_min, written without dividing by a zero s.
-        return (self.slope != 0.0) & (
+        significant: npt.NDArray[np.bool_] = (self.slope != 0.0) & (
             np.abs(self.slope) * np.sqrt(self.sxx) >= t_min * self.resid_std
         )
+        return significant
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("file", help="CSV file with the header timestamp,value")
     score.add_argument(
         "--direction",
-        choices=[d.name.lower() for d in Direction],
+        choices=[str(d.name).lower() for d in Direction],
         default="both",
         help="which departures are anomalous (default: both)",
     )

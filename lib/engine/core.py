@@ -9,14 +9,15 @@ releases the lock. Nothing waits on a timer: reads call it opportunistically, ``
 Exactly once: one lock holder processes a range. Should a holder die half way, the next one
 redoes the range from the saved state, and every write it repeats is idempotent: alert ids
 derive from (server, metric, fired bucket), incident ids from the simulator, recovery
-decisions from a hash of the incident id, events serialise deterministically.
+decisions from a hash of the incident id, events serialise deterministically. Should a holder
+stall past the lock's expiry, its save is fenced off (``lib.engine.state_store``): the state
+and events are written only by whoever still holds the lock, in the same script call.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -50,20 +51,15 @@ from lib.engine.records import (
     minute_rollups,
 )
 from lib.engine.recovery import plan_recovery
+from lib.engine.state_store import StateStore
 from lib.engine.world import (
-    ENGINE,
     EVENTS_KEY,
-    LAST,
-    LOCK_KEY,
-    RECOVERED,
-    WORLD_KEY,
     EngineState,
     IncidentTrack,
     World,
-    decode_world,
 )
 from lib.errors import StoreError
-from lib.runtime_settings import RUNTIME_FIELD, RuntimeSettings, effective_settings
+from lib.runtime_settings import RuntimeSettings, effective_settings
 from lib.sim import (
     METRICS,
     NO_INCIDENT,
@@ -92,14 +88,15 @@ OFFLINE = SERVER_STATUSES.index("offline")
 class EngineLimits:
     """How much one call may do, and how often reads may pay for one."""
 
-    batch_buckets: int = 20
-    """Reads advance only once this many buckets wait (a minute at 3 s): cost per viewer."""
+    batch_buckets: int = 2
+    """Reads advance only once this many buckets wait: the lag of alerts while watched."""
     max_detail_buckets: int = 400
     """Buckets processed in full per call; older pending ones are only rolled up."""
     max_gap_buckets: int = 28_800
     """Rolled-up catch-up per call (a day at 3 s); older gaps stay unrecorded."""
-    lock_ms: int = 30_000
-    """A crashed holder's lock expires after this."""
+    lock_ms: int = 65_000
+    """A crashed holder's lock expires after this: past the function's 60 s ``maxDuration``
+    (vercel.json), so a live holder is never fenced off, only a frozen or dead one."""
     view_cache_buckets: int = 10
     """A warm instance rereads the KV at most this often for reads."""
     events_keep_buckets: int = 1_200
@@ -118,7 +115,7 @@ class Notifier(Protocol):
 class AdvanceReport:
     """What one ``advance`` call did."""
 
-    outcome: str  # idle | busy | advanced
+    outcome: str  # idle | busy | advanced | fenced (the lock was lost: nothing saved)
     bucket: int
     processed: tuple[int, int] | None = None
     alerts_fired: int = 0
@@ -174,6 +171,9 @@ class Engine:
         happens after the lock is released).
         """
         self.buckets = Buckets(settings.epoch_s, settings.bucket_seconds)
+        self.store = StateStore(
+            kv, lock_ms=self.limits.lock_ms, events_keep_buckets=self.limits.events_keep_buckets
+        )
         self._world: World | None = None
         self._runtime_json: str | None = None
         self._read_at_bucket: int | None = None
@@ -217,17 +217,8 @@ class Engine:
         return self._world
 
     def _read(self, bucket: int) -> None:
-        fields = self.kv.hgetall(WORLD_KEY)
-        self._world = decode_world(fields)
-        self._runtime_json = fields.get(RUNTIME_FIELD)
+        self._world, self._runtime_json = self.store.read()
         self._read_at_bucket = bucket
-
-    @staticmethod
-    def _raise_errors(replies: list[object]) -> list[object]:
-        for reply in replies:
-            if isinstance(reply, StoreError):
-                raise reply
-        return replies
 
     def forget(self) -> None:
         """Drop the cached world: the next read goes to the KV (after a mutation)."""
@@ -257,33 +248,41 @@ class Engine:
         known = self.world(now).last
         if known is not None and current - known < min_pending:
             return AdvanceReport("idle", current)
-        with self.locked() as held:
-            if not held:
-                return AdvanceReport("busy", current)
-            world = self.world(now, fresh=True)
-            if world.last is not None and world.last >= current:
-                return AdvanceReport("idle", current)
-            return self._advance_locked(world, current)
+        # One script call: the lock, the cursor compared with ``current``, the world read.
+        begun, world, runtime_json = self.store.begin(current)
+        if begun.outcome == "busy":
+            return AdvanceReport("busy", current)
+        if world is None:
+            self.forget()  # another instance advanced: read its state on the next view
+            return AdvanceReport("idle", current)
+        self._world, self._runtime_json, self._read_at_bucket = world, runtime_json, current
+        try:
+            report = self._advance_locked(world, current, begun.token)
+        except BaseException:
+            self.store.release(begun.token)
+            raise
+        if report.outcome == "fenced":
+            self.store.release(begun.token)
+        return report
 
     @contextmanager
-    def locked(self, *, wait_s: float = 0.0) -> Iterator[bool]:
-        """Hold the engine lock inside the block; yields whether it was obtained.
+    def locked(self, *, wait_s: float = 0.0) -> Iterator[str | None]:
+        """Hold the engine lock inside the block; yields its token, or None if not obtained.
 
         ``wait_s`` > 0 polls for that long (operator actions wait; advancing never does).
         """
-        token = uuid.uuid4().hex
         deadline = monotonic() + wait_s
-        held = self.kv.set(LOCK_KEY, token, nx=True, px=self.limits.lock_ms)
-        while not held and monotonic() < deadline:
+        token = self.store.take()
+        while token is None and monotonic() < deadline:
             pause(0.05)
-            held = self.kv.set(LOCK_KEY, token, nx=True, px=self.limits.lock_ms)
+            token = self.store.take()
         try:
-            yield held
+            yield token
         finally:
-            if held:
-                self.kv.delete_if_equals(LOCK_KEY, token)
+            if token is not None:
+                self.store.release(token)
 
-    def _advance_locked(self, world: World, current: int) -> AdvanceReport:
+    def _advance_locked(self, world: World, current: int, token: str) -> AdvanceReport:
         n_series = self.fleet.size * len(METRICS)
         state = world.state or EngineState(
             last=current - 1, book=AlertBook.empty(n_series, bucket=current - 1)
@@ -311,7 +310,10 @@ class Engine:
         floor = runtime.notify_min_level
         incidents = [e for e in batch.events if e.kind == "incident"]
         self.notify(notifiable(batch.notifications, floor), incidents, floor)
-        self._save(world, state, batch)
+        if not self._save(world, state, batch, token):
+            log.warning("lock lost while processing %s..%s: nothing saved", b0, b1 - 1)
+            self.forget()
+            return AdvanceReport("fenced", current, processed=(b0, b1), persisted_now=landed)
         return AdvanceReport(
             "advanced",
             current,
@@ -552,27 +554,17 @@ class Engine:
         log.info("retention clean-up before %s: %s", cutoff.isoformat(), deleted)
         return replace(state, retention_day=day)
 
-    def _save(self, world: World, state: EngineState, batch: _Batch) -> None:
-        mapping = {ENGINE: state.to_json(), LAST: str(state.last)}
-        mapping |= {f"{RECOVERED}{k}": str(v) for k, v in batch.recovered.items()}
-        hset: list[str | int | float] = ["HSET", WORLD_KEY]
-        for k, v in mapping.items():
-            hset += [k, v]
-        commands: list[list[str | int | float]] = [hset]
-        if batch.events:
-            zadd: list[str | int | float] = ["ZADD", EVENTS_KEY]
-            for e in batch.events:
-                zadd += [e.bucket, e.to_json()]
-            commands.append(zadd)
-            horizon = state.last - self.limits.events_keep_buckets
-            commands.append(["ZREMRANGEBYSCORE", EVENTS_KEY, "-inf", horizon])
-        self._raise_errors(self.kv.pipeline(commands))
+    def _save(self, world: World, state: EngineState, batch: _Batch, token: str) -> bool:
+        """Commit, fenced by ``token``; whether it was written (and the lock released)."""
+        if not self.store.commit(token, world.last, state, batch.recovered, batch.events):
+            return False
         # What was just written is the world now: no need to read it back.
         self._world = replace(
             world,
             state=state,
             recovered_at=MappingProxyType({**world.recovered_at, **batch.recovered}),
         )
+        return True
 
     # -- reading events --------------------------------------------------------------
 

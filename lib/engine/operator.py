@@ -11,8 +11,6 @@ from lib.alerts import OPEN_STATES, acknowledge, series_of
 from lib.engine.core import Engine
 from lib.engine.records import Event, at
 from lib.engine.world import (
-    ENGINE,
-    EVENTS_KEY,
     INJECTED,
     RECOVERED,
     RESOLVED_BY,
@@ -118,12 +116,8 @@ def acknowledge_alert(engine: Engine, now: float, alert_id: str, actor: str) -> 
             state.last + 1,
             {"id": alert_id, "transition": "acknowledged", "by": actor},
         )
-        engine.kv.pipeline(
-            [
-                ("HSET", WORLD_KEY, ENGINE, replace(state, book=book).to_json()),
-                ("ZADD", EVENTS_KEY, event.bucket, event.to_json()),
-            ]
-        )
+        if not engine.store.commit(held, state.last, replace(state, book=book), {}, [event]):
+            raise StoreUnavailable("the engine is busy; try again", backend=engine.kv.backend)
         engine.forget()
     change = AlertStateChange(
         id=alert_id, state="acknowledged", at=at(engine.fleet, bucket), by=actor

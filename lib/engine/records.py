@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from lib.alert_levels import level_name
 from lib.alerts import AlertState, Transition, alert_id, server_metric_of
 from lib.engine.detection import Detection
 from lib.engine.world import IncidentTrack
@@ -21,7 +22,6 @@ from lib.store.db import (
     TimelineEntry,
 )
 
-LEVEL_NAMES = {1: "info", 2: "warning", 3: "error", 4: "critical"}
 BUCKETS_PER_MINUTE_S = 60
 
 
@@ -71,7 +71,7 @@ def alert_writes(
         threshold = float(det.warn_upper[row, t.series])
         threshold = threshold if np.isfinite(threshold) else value
         ident = alert_id(fleet.ids[server], METRICS[metric], t.fired_bucket)
-        level = LEVEL_NAMES[int(t.level)]
+        level = level_name(int(t.level))
         when = at(fleet, t.bucket)
         if t.kind == "fired":
             inserts.append(

@@ -14,7 +14,8 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
-from lib.alerts import OPEN_STATES, AlertBook, alert_id
+from lib.alert_levels import level_name
+from lib.alerts import OPEN_STATES, AlertBook, Level, alert_id
 from lib.engine.core import Engine
 from lib.engine.detection import Detection, detect
 from lib.engine.world import IncidentTrack, World
@@ -154,13 +155,10 @@ def _open_alerts(fleet: Fleet, book: AlertBook) -> tuple[OpenAlert, ...]:
                 server=server,
                 metric=METRICS[metric],
                 state="acknowledged" if state == OPEN_STATES[1] else "firing",
-                level=_LEVELS.get(int(book.level[series]), "warning"),
+                level=level_name(int(book.level[series]) or Level.WARNING),
                 fired_bucket=int(book.fired_bucket[series]),
                 since_bucket=int(book.since_bucket[series]),
                 peak_score=float(book.peak_score[series]),
             )
         )
     return tuple(out)
-
-
-_LEVELS = {1: "info", 2: "warning", 3: "error", 4: "critical"}

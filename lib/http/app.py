@@ -13,28 +13,9 @@ from lib.clock import Clock, SystemClock
 from lib.config import VERSION, Settings, load_settings
 from lib.http.bodies import BodyGuard
 from lib.http.errors import install_error_handlers
+from lib.http.lazy_routes import LazyRoutes, RouteModule
 from lib.http.middleware import App, install_cors
 from lib.http.ratelimit import api_rate_limit
-from lib.http.routes import (
-    ai,
-    alerts,
-    analytics,
-    audit,
-    auth,
-    docs,
-    fleet,
-    health,
-    incidents,
-    mcp,
-    metrics,
-    operations,
-    push,
-    servers,
-    stream,
-    tokens,
-)
-from lib.http.routes import settings as settings_routes
-from lib.http.schemas.errors import error_responses
 from lib.http.state import AppState
 from lib.store.factory import open_kv
 
@@ -43,6 +24,31 @@ if TYPE_CHECKING:
     from lib.store.kv import Kv
 
 PUBLIC_DIR = Path(__file__).resolve().parents[2] / "public"
+
+ROUTES = (
+    RouteModule("health", ("/health",)),
+    # Accounts: sign-in, API tokens, the audit log and the runtime settings.
+    RouteModule("docs", ("/docs",), "accounts"),
+    RouteModule("auth", ("/auth",), "accounts"),
+    RouteModule("tokens", ("/tokens",), "accounts"),
+    RouteModule("audit", ("/audit",), "accounts"),
+    RouteModule("settings", ("/settings",), "accounts"),
+    # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
+    RouteModule("fleet", ("/fleet",)),
+    RouteModule("servers", ("/servers",)),
+    RouteModule("incidents", ("/incidents",)),
+    RouteModule("alerts", ("/alerts",)),
+    RouteModule("analytics", ("/analytics",)),
+    RouteModule("operations", ("/tick", "/incidents", "/alerts")),
+    RouteModule("stream", ("/stream",)),
+    RouteModule("metrics", ("/metrics",)),
+    # The same reads and actions as MCP tools, for operators' own AI clients.
+    RouteModule("mcp", ("/mcp",), "none"),
+    RouteModule("ai", ("/ai",)),
+    # Web Push: the VAPID key, subscriptions, the test notification.
+    RouteModule("push", ("/push",)),
+)
+"""Every route module, in matching order; each is imported on the first request it serves."""
 
 
 def create_app(
@@ -85,26 +91,11 @@ def create_app(
         dependencies=[Depends(api_rate_limit)],
     )
     app.state.om = state
+    app.lazy_routes = LazyRoutes(app, ROUTES)
     install_error_handlers(app)
     # Bodies are limited before anything parses them; CORS, added after, wraps the 413 too.
     app.add_middleware(BodyGuard)
     install_cors(app, settings.cors_origins)
-    # Any route may answer these: a malformed Authorization header (401), a body that is
-    # not JSON (400), too large (413) or not valid (422), the rate limit (429), a store that is
-    # down (503).
-    everywhere = error_responses(400, 401, 413, 422, 429, 503)
-    app.include_router(health.router, prefix="/api", responses=everywhere)
-    accounts = everywhere | error_responses(403, 404, 409)
-    for module in (docs, auth, tokens, audit, settings_routes):
-        app.include_router(module.router, prefix="/api", responses=accounts)
-    # The fleet API: reads, operator actions, the live stream and the Prometheus endpoint.
-    for module in (fleet, servers, incidents, alerts, analytics, operations, stream, metrics):
-        app.include_router(module.router, prefix="/api", responses=everywhere)
-    # The same reads and actions as MCP tools, for operators' own AI clients.
-    app.include_router(mcp.router, prefix="/api")
-    app.include_router(ai.router, prefix="/api", responses=everywhere)
-    # Web Push: the VAPID key, subscriptions, the test notification.
-    app.include_router(push.router, prefix="/api", responses=everywhere)
     if serve_public:
         from fastapi.staticfiles import StaticFiles
 

@@ -27,9 +27,6 @@ log = logging.getLogger("openmanager.metrics")
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """The media type of ``render_app_metrics``' text."""
 
-UNMATCHED_ROUTE = "unmatched"
-"""The route label of requests no route matched: raw paths would explode the label set."""
-
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 

@@ -11,22 +11,26 @@ that needs more sets its own header (only ``/api/docs`` does); it is kept, not o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lib.clock import MonotonicTimer
 from lib.http.errors import error_body
-from lib.http.metrics import UNMATCHED_ROUTE
 
 if TYPE_CHECKING:
+    from lib.http.lazy_routes import LazyRoutes
     from lib.http.metrics import AppMetrics
+
+UNMATCHED_ROUTE = "unmatched"
+"""The route label of requests no route matched: raw paths would explode the label set."""
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -77,16 +81,31 @@ class SecurityHeaders:
 class RequestMetrics:
     """Counts each request and its duration by method, route template and status class.
 
-    ``templates`` maps the ``id`` of each route's endpoint to the route's full path template.
-    The router leaves the endpoint in the scope for every kind of route, while the route
-    itself is there only for API routes and, kept as declared in its router, lacks the
-    include prefix.
+    Labels come from a map of the ``id`` of each route's endpoint to the route's full path
+    template. The router leaves the endpoint in the scope for every kind of route, while the
+    route itself is there only for API routes and, kept as declared in its router, lacks the
+    include prefix. The map is rebuilt when ``routes()`` returns a new list (lazy inclusion).
     """
 
-    def __init__(self, app: ASGIApp, metrics: AppMetrics, templates: dict[int, str]) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: AppMetrics, routes: Callable[[], list[BaseRoute]]
+    ) -> None:
         self.app = app
         self.metrics = metrics
-        self.templates = templates
+        self._routes = routes
+        self._mapped: list[BaseRoute] | None = None
+        self._templates: dict[int, str] = {}
+
+    def templates(self) -> dict[int, str]:
+        routes = self._routes()
+        if routes is not self._mapped:
+            self._templates = {
+                id(ctx.endpoint): ctx.path_format
+                for ctx in iter_route_contexts(routes)
+                if ctx.endpoint is not None and ctx.path_format
+            }
+            self._mapped = routes
+        return self._templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,25 +124,33 @@ class RequestMetrics:
             await self.app(scope, receive, send_counted)
         finally:
             # The router stores what it matched in the scope it was handed: this same dict.
-            label = self.templates.get(id(scope.get("endpoint")), UNMATCHED_ROUTE)
+            label = self.templates().get(id(scope.get("endpoint")), UNMATCHED_ROUTE)
             self.metrics.observe_request(scope["method"], label, status, timer.elapsed_s())
 
 
 class App(FastAPI):
-    """FastAPI with ``SecurityHeaders`` and ``RequestMetrics`` outside the error middleware.
+    """FastAPI with ``SecurityHeaders`` and ``RequestMetrics`` outside the error middleware,
+    and route modules included on demand (``lazy_routes``).
 
-    Starlette builds the stack on the first request, when every route is in place; the
-    metrics come from ``app.state.om`` (the ``AppState``), set by then.
+    Starlette builds the stack on the first request; the metrics come from ``app.state.om``
+    (the ``AppState``), set by then.
     """
+
+    lazy_routes: LazyRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.lazy_routes is not None and scope["type"] in ("http", "websocket"):
+            self.lazy_routes.ensure(scope["path"])
+        await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.lazy_routes is not None:
+            self.lazy_routes.ensure_all()
+        return super().openapi()
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
-        templates = {
-            id(ctx.endpoint): ctx.path_format
-            for ctx in iter_route_contexts(self.routes)
-            if ctx.endpoint is not None and ctx.path_format
-        }
-        return RequestMetrics(SecurityHeaders(inner), self.state.om.metrics, templates)
+        return RequestMetrics(SecurityHeaders(inner), self.state.om.metrics, lambda: self.routes)
 
 
 class JsonCors(CORSMiddleware):

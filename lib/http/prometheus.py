@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from lib.alert_levels import ALERT_LEVELS
 from lib.engine.view import fleet_view
 from lib.sim import ENVIRONMENTS, FAILURE_TYPES, METRICS, REGIONS, ROLES, SERVER_STATUSES, UNITS
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from lib.sim import Fleet
 
 SERVER_LABELS = ("server", "role", "region", "env")
-ALERT_LEVELS = ("info", "warning", "error", "critical")
 ALERT_STATES = ("firing", "acknowledged")
 OPEN_INCIDENT_STATUSES = ("active", "recovering", "escalated")
 

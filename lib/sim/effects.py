@@ -81,7 +81,7 @@ def _blocks(
     ``(lo, hi, columns, effects, intensity[bucket], elapsed_s[bucket] or None)``."""
     failure = impact.incident.failure
     start = impact.incident.start_bucket
-    found = []
+    found: list[tuple[int, int, npt.NDArray[np.intp], tuple[Effect, ...], F64, I64 | None]] = []
     lo, hi = max(impact.first_bucket, b0), min(impact.precursor_end, b0 + n)
     cols = _present(columns, impact.targets)
     if failure.precursor and lo < hi and cols.size:

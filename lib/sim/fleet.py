@@ -206,7 +206,7 @@ def build_fleet(seed: int, size: int = 30, *, epoch_s: int, bucket_seconds: int 
 
 
 def _ids(counts: tuple[int, ...]) -> list[str]:
-    ids = []
+    ids: list[str] = []
     for prefix, n in zip(ROLE_PREFIXES, counts, strict=True):
         width = max(2, len(str(n)))
         ids.extend(f"{prefix}-{k:0{width}d}" for k in range(1, n + 1))
@@ -225,7 +225,8 @@ def _pick(
     widest = max(len(o) for o in options)
     table = np.array([o + (o[-1],) * (widest - len(o)) for o in options])
     count = np.array([len(o) for o in options])[role]
-    return table[role, np.floor(draw * count).astype(np.int64)]
+    picked: npt.NDArray[np.int64] = table[role, np.floor(draw * count).astype(np.int64)]
+    return picked
 
 
 def _edges(

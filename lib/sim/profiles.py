@@ -173,7 +173,8 @@ def local_load(local_s: I64) -> F64:
     today = _weekday_load(day)
     blend = smoothstep(np.minimum(second_of_day, WEEKDAY_BLEND_S) / WEEKDAY_BLEND_S)
     yesterday = _weekday_load(day - 1)
-    return daily * (yesterday + (today - yesterday) * blend)
+    load: npt.NDArray[np.float64] = daily * (yesterday + (today - yesterday) * blend)
+    return load
 
 
 def _weekday_load(day: I64) -> F64:

@@ -44,12 +44,11 @@ from pydantic import (
     model_validator,
 )
 
-from lib.config import AlertLevel
+from lib.alert_levels import ALERT_LEVELS, AlertLevel
 from lib.errors import ValidationError
 
 IncidentStatus = Literal["active", "recovering", "recovered", "escalated", "resolved"]
 AlertState = Literal["pending", "firing", "resolved", "acknowledged"]
-ALERT_LEVELS: tuple[AlertLevel, ...] = ("info", "warning", "error", "critical")
 # Closed incidents, and the column saying when each closed: what retention deletes by.
 CLOSED_INCIDENTS: Mapping[str, str] = MappingProxyType(
     {"recovered": "recovered_at", "resolved": "resolved_at"}

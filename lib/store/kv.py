@@ -13,7 +13,8 @@ be reached, plain ``StoreError`` when it rejects a command.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from lib.errors import StoreError
@@ -23,6 +24,18 @@ Command = Sequence[str | int | float]
 
 Reply = str | int | None | list["Reply"]
 """A raw Redis reply: bulk string, integer, nil or array (status replies arrive as strings)."""
+
+
+@dataclass(frozen=True)
+class Script:
+    """A server-side script: ``lua`` for Redis (``EVAL``), ``local`` its twin for ``MemoryKv``.
+
+    ``local(call, keys, args)`` runs with the store locked; ``call(*command)`` is
+    ``redis.call``. Both must answer alike: the engine's tests run on both adapters.
+    """
+
+    lua: str
+    local: Callable[[Callable[..., Reply], Sequence[str], Sequence[str]], Reply]
 
 
 class Kv(Protocol):
@@ -113,6 +126,10 @@ class Kv(Protocol):
         ``StoreError`` there without losing the others' replies. A store that cannot be
         reached raises instead.
         """
+        ...
+
+    def eval(self, script: Script, keys: Sequence[str], args: Sequence[str | int | float]) -> Reply:
+        """Run ``script`` atomically: one command (Upstash bills an ``EVAL`` as one)."""
         ...
 
     def ping(self) -> None:

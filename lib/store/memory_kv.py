@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from lib.clock import monotonic
 from lib.errors import StoreError
-from lib.store.kv import Command, CommandCounter, Reply
+from lib.store.kv import Command, CommandCounter, Reply, Script
 
 _WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 _NOT_INT = "ERR value is not an integer or out of range"
@@ -298,6 +298,12 @@ class MemoryKv(CommandCounter):
                 f"ERR wrong arguments for '{name.lower()}' command", backend=self.backend
             ) from exc
 
+    def eval(self, script: Script, keys: Sequence[str], args: Sequence[str | int | float]) -> Reply:
+        """The script's Python twin, with the store locked as Redis runs a script."""
+        with self._lock:
+            self._count()
+            return script.local(lambda *command: self._run(command), keys, [str(a) for a in args])
+
     def ping(self) -> None:
         with self._lock:
             self._count()
@@ -367,6 +373,7 @@ _HANDLERS: dict[str, Callable[[MemoryKv, list[str]], Reply]] = {
     "HGET": lambda kv, a: (kv._hash(a[0]) or {}).get(a[1]),
     "HSET": lambda kv, a: kv._hset(a[0], dict(zip(a[1::2], a[2::2], strict=True))),
     "HGETALL": _hgetall_command,
+    "HMGET": lambda kv, a: [(kv._hash(a[0]) or {}).get(f) for f in a[1:]],
     "HDEL": lambda kv, a: kv._hdel(a[0], a[1:]),
     "RPUSH": lambda kv, a: kv._rpush(a[0], a[1:]),
     "LRANGE": lambda kv, a: list(kv._lrange(a[0], int(a[1]), int(a[2]))),

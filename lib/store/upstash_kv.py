@@ -21,7 +21,7 @@ from upstash_redis.errors import UpstashError
 from upstash_redis.http import format_response
 
 from lib.errors import StoreError, StoreTimeout, StoreUnavailable
-from lib.store.kv import Command, CommandCounter, Reply
+from lib.store.kv import Command, CommandCounter, Reply, Script
 
 T = TypeVar("T")
 
@@ -180,6 +180,14 @@ class UpstashKv(CommandCounter):
             return format_response(item, _ENCODING)  # type: ignore[arg-type,return-value]
         except UpstashError as exc:
             return StoreError(str(exc), backend=self.backend)
+
+    def eval(self, script: Script, keys: Sequence[str], args: Sequence[str | int | float]) -> Reply:
+        """``EVAL`` (one command; the script text travels each time, EVALSHA would need a
+        second command whenever the script cache is cold)."""
+        (reply,) = self.pipeline([("EVAL", script.lua, len(keys), *keys, *args)])
+        if isinstance(reply, StoreError):
+            raise reply
+        return reply
 
     def ping(self) -> None:
         self._call(1, self.redis.ping)

@@ -150,3 +150,29 @@ def test_commands_are_counted(kv: Kv) -> None:
 
 def test_ping(kv: Kv) -> None:
     kv.ping()
+
+
+def test_engine_scripts_answer_alike_and_count_as_one_command(kv: Kv) -> None:
+    """BEGIN and COMMIT, in Lua on Redis and in Python on MemoryKv: same replies, fenced."""
+    from lib.engine.state_store import BEGIN, COMMIT
+
+    keys = ["t:lock", "t:world"]
+    before = kv.commands_sent
+    assert kv.eval(BEGIN, keys, ["tok", 60_000, 10, "last"]) == ["go"]
+    assert kv.commands_sent == before + 1
+    assert kv.eval(BEGIN, keys, ["other", 60_000, 10, "last"]) == ["busy"]
+    commit = ["t:lock", "t:world", "t:book", "t:events"]
+    fenced = ["other", "", "last", 1, "last", "10", 0, 0, 0]
+    assert kv.eval(COMMIT, commit, fenced) == 0  # not the holder: nothing written
+    assert kv.hget("t:world", "last") is None
+    moved = ["tok", "9", "last", 1, "last", "10", 0, 0, 0]
+    assert kv.eval(COMMIT, commit, moved) == -1  # the cursor is not where it began
+    args = ["tok", "", "last", 2, "last", "10", "x", "1", 1, "0", "c0", 1, 5, "e", -5]
+    assert kv.eval(COMMIT, commit, args) == 1
+    assert kv.hgetall("t:world") == {"last": "10", "x": "1"}
+    assert kv.hget("t:book", "0") == "c0"
+    assert kv.zrangebyscore("t:events", 0, 100) == ["e"]
+    assert kv.get("t:lock") is None  # released
+    assert kv.eval(BEGIN, keys, ["tok2", 60_000, 10, "last"]) == ["idle", "10"]
+    assert kv.get("t:lock") is None
+    assert kv.eval(BEGIN, keys, ["tok2", 60_000, 11, "last"]) == ["go", "last", "10", "x", "1"]

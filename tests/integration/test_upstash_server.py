@@ -23,7 +23,7 @@ from upstash_redis.errors import UpstashError
 
 from tests.support.ports import free_port
 from tests.support.redis_service import RedisServer
-from tests.support.upstash_server import AUTH_ERROR, UpstashServer
+from tests.support.upstash_server import AUTH_ERROR, MAX_KEY_BYTES, MAX_REQUEST_BYTES, UpstashServer
 
 NOT_AN_INTEGER = "ERR value is not an integer or out of range"
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -394,3 +394,49 @@ def test_runs_as_a_standalone_process(redis_db: RedisServer) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_request_over_10_mb_is_refused_as_upstash_refuses_it(
+    post: Post, upstash_client: Redis
+) -> None:
+    big = "x" * MAX_REQUEST_BYTES
+    refused = post("/", ["SET", "big", big])
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "ERR max request size exceeded"}
+    assert upstash_client.get("big") is None
+    piped = post("/pipeline", [["SET", "a", big[: MAX_REQUEST_BYTES // 2]], ["SET", "b", big]])
+    assert piped.status_code == 400
+    assert upstash_client.exists("a") == 0
+    assert post("/", ["SET", "fits", "x" * (MAX_REQUEST_BYTES - 100)]).status_code == 200
+
+
+def test_a_reply_over_10_mb_is_refused(post: Post, upstash_client: Redis) -> None:
+    """Upstash: loading a whole large structure in one request exceeds the request size."""
+    half = "y" * (MAX_REQUEST_BYTES // 2 + 10)
+    assert post("/", ["HSET", "h", "a", half]).status_code == 200
+    assert post("/", ["HSET", "h", "b", half]).status_code == 200
+    whole = post("/", ["HGETALL", "h"])
+    assert whole.status_code == 400
+    assert whole.json() == {"error": "ERR max request size exceeded"}
+    assert post("/", ["HGET", "h", "a"]).json() == {"result": half}
+
+
+def test_a_key_over_32_kb_fails_its_command_only(post: Post) -> None:
+    key = "k" * (MAX_KEY_BYTES + 1)
+    single = post("/", ["SET", key, "v"])
+    assert single.status_code == 400
+    assert single.json() == {
+        "error": f"ERR max key size exceeded. Limit: {MAX_KEY_BYTES} bytes, "
+        f"Actual: {MAX_KEY_BYTES + 1} bytes"
+    }
+    script = post("/pipeline", [["EVAL", "return 1", "1", key], ["SET", "ok", "v"]]).json()
+    assert script[0]["error"].startswith("ERR max key size exceeded")
+    assert script[1] == {"result": "OK"}
+    assert post("/", ["SET", "k" * MAX_KEY_BYTES, "v"]).status_code == 200
+
+
+def test_counts_bytes_both_ways(post: Post, upstash_db: UpstashServer) -> None:
+    upstash_db.reset()
+    response = post("/", ["SET", "k", "v" * 1000])
+    assert upstash_db.stats.bytes_received == len(response.request.content)
+    assert upstash_db.stats.bytes_sent == len(response.content)

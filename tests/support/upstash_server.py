@@ -15,6 +15,11 @@ The wire format follows what ``upstash-redis`` 1.8 sends and parses (its ``http.
   become U+FFFD).
 - Every response carries ``Upstash-Sync-Token`` (read-your-writes); the client echoes the last
   one it saw on its next request.
+- Upstash's documented limits (Free and Pay as you go), enforced as Upstash answers them:
+  a request body over 10 MB, or a reply that would be (loading a whole large structure in one
+  request), is 400 ``ERR max request size exceeded``; a key over 32 KB fails that command with
+  ``ERR max key size exceeded. Limit: 32768 bytes, Actual: <n> bytes``. Not enforced: the
+  100 MB record and 256 MB database sizes (a test never gets near them) and the command rate.
 
 Redis replies map to JSON as Upstash maps them: integers to numbers, bulk and status strings to
 strings, nil to null, arrays to nested arrays, errors to their text with the prefix (``ERR …``,
@@ -65,6 +70,17 @@ type Encoder = Callable[[bytes], str]
 type Runner = Callable[[object, Encoder], Awaitable[tuple[object, int]]]
 
 AUTH_ERROR = "WRONGPASS invalid or missing auth token"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""Upstash's max request size (docs: troubleshooting/max_request_size_exceeded)."""
+MAX_KEY_BYTES = 32 * 1024
+"""Upstash's max key size (docs: troubleshooting/max_key_size_exceeded)."""
+REQUEST_SIZE_ERROR = "ERR max request size exceeded"
+# Commands whose first argument is not a key (the rest name theirs in the first argument).
+KEYLESS_COMMANDS = frozenset(
+    {"PING", "ECHO", "INFO", "DBSIZE", "FLUSHDB", "FLUSHALL", "TIME", "SCRIPT", "CONFIG",
+     "COMMAND", "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCAN", "KEYS", "RANDOMKEY"}
+)  # fmt: skip
+MULTI_KEY_COMMANDS = frozenset({"MGET", "DEL", "EXISTS", "UNLINK", "TOUCH"})
 # Upstash locks only the keys in KEYS for scripts with this flag; Redis rejects it as unknown.
 UPSTASH_ONLY_SCRIPT_FLAGS = frozenset({"allow-key-locking"})
 # These change the state of the pooled connection that later requests share.
@@ -84,6 +100,12 @@ class ServerStats:
 
     requests: int = 0
     commands: int = 0
+    bytes_received: int = 0
+    """Request bodies."""
+    bytes_sent: int = 0
+    """Response bodies."""
+    largest_request: int = 0
+    """The largest request body, in bytes."""
     last_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -203,12 +225,12 @@ def _sha1(script: str) -> str:
 
 
 def error_text(exc: RedisError) -> str:
-    """The error line as Redis sent it. redis-py strips a prefix it knows (``NOSCRIPT``) into
-    ``status_code``; since 8.2 it also sets ``status_code`` for other prefixes (``WRONGTYPE``)
-    while keeping them in the text."""
+    """The error line as Redis sent it: redis-py keeps a known prefix apart in ``status_code``
+    (some redis-py and Redis versions leave it in the message too)."""
     text = str(exc)
-    code = exc.status_code
-    return f"{code} {text}" if code and not text.startswith(f"{code} ") else text
+    if not exc.status_code or text.startswith(f"{exc.status_code} "):
+        return text
+    return f"{exc.status_code} {text}"
 
 
 def plain(raw: bytes) -> str:
@@ -258,9 +280,28 @@ def parse_body(body: bytes) -> object:
         raise BadRequest(f"ERR invalid JSON body: {exc}") from exc
 
 
+def command_keys(command: Command) -> list[str]:
+    """The keys ``command`` names (scripts: their KEYS)."""
+    name = command[0].upper()
+    if name in {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO"} and len(command) > 2:
+        count = int(command[2]) if command[2].isdigit() else 0
+        return command[3 : 3 + count]
+    if name in MULTI_KEY_COMMANDS:
+        return command[1:]
+    if name in KEYLESS_COMMANDS or len(command) < 2:
+        return []
+    return command[1:2]
+
+
 def refusal(command: Command) -> ResponseError | None:
     if command[0].upper() in CONNECTION_STATE_COMMANDS:
         return ResponseError(f"ERR Command is not allowed: '{command[0].lower()}'")
+    for key in command_keys(command):
+        size = len(key.encode())
+        if size > MAX_KEY_BYTES:
+            return ResponseError(
+                f"ERR max key size exceeded. Limit: {MAX_KEY_BYTES} bytes, Actual: {size} bytes"
+            )
     return None
 
 
@@ -309,10 +350,13 @@ class Gateway:
         if not self._authorized(request):
             return self._json({"error": AUTH_ERROR}, 401)
         encoding = request.headers.get("upstash-encoding", "").lower()
+        body = await request.body()
+        self.stats.bytes_received += len(body)
+        self.stats.largest_request = max(self.stats.largest_request, len(body))
+        if len(body) > MAX_REQUEST_BYTES:
+            return self._json({"error": REQUEST_SIZE_ERROR}, 400)
         try:
-            content, status = await run(
-                parse_body(await request.body()), base64 if encoding == "base64" else plain
-            )
+            content, status = await run(parse_body(body), base64 if encoding == "base64" else plain)
         except BadRequest as exc:
             return self._json({"error": str(exc)}, 400)
         except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -327,7 +371,12 @@ class Gateway:
 
     def _json(self, content: object, status: int) -> Response:
         self._sync_token += 1
-        return JSONResponse(content, status, headers={"Upstash-Sync-Token": str(self._sync_token)})
+        headers = {"Upstash-Sync-Token": str(self._sync_token)}
+        response = JSONResponse(content, status, headers=headers)
+        if len(response.body) > MAX_REQUEST_BYTES:
+            return JSONResponse({"error": REQUEST_SIZE_ERROR}, 400, headers=headers)
+        self.stats.bytes_sent += len(response.body)
+        return response
 
     async def _run_single(self, body: object, encode: Encoder) -> tuple[object, int]:
         command = parse_command(body)

@@ -112,8 +112,9 @@ class ProcessedRange(BaseModel):
 class TickReport(BaseModel):
     """What one ``/api/tick`` did to the engine."""
 
-    outcome: Literal["idle", "busy", "advanced"] = Field(
-        description="idle: nothing waited; busy: another call holds the engine; advanced: ran."
+    outcome: Literal["idle", "busy", "advanced", "fenced"] = Field(
+        description="idle: nothing waited; busy: another call holds the engine; advanced: ran; "
+        "fenced: ran past its lock, which another call took, so nothing was saved."
     )
     bucket: int = Field(description="The current bucket.")
     processed: ProcessedRange | None = Field(description="Buckets processed by this call.")

@@ -8,7 +8,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from lib.http.ratelimit import LIMITS, Limit, Limiters
+from lib.store.factory import open_limiters
+from lib.store.limiters import LIMITS, Limit
 from tests.integration.http.conftest import (
     ADMIN_TOKEN,
     CRON_SECRET,
@@ -58,7 +59,7 @@ def test_each_status_of_the_security_layer_has_the_shape(app: FastAPI, client: T
         client.post("/api/tokens", json={}, headers=bearer(ADMIN_TOKEN)), 422, "validation_error"
     )
     state = state_of(app)
-    state.limiters = Limiters(state.kv, state.clock, {**LIMITS, "api": Limit(1, 60)})
+    state.limiters = open_limiters(state.kv, state.clock, {**LIMITS, "api": Limit(1, 60)})
     client.get("/api/health")
     assert_error(client.get("/api/health"), 429, "rate_limited")
 

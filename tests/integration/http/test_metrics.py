@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from lib.clock import FixedClock
 from lib.engine.view import fleet_view
 from lib.http.app import create_app
-from lib.http.metrics import CONTENT_TYPE, UNMATCHED_ROUTE, render_app_metrics
+from lib.http.metrics import CONTENT_TYPE, render_app_metrics
+from lib.http.middleware import UNMATCHED_ROUTE
 from lib.http.prometheus import gauge_name
 from lib.sim import FAILURE_TYPES, METRICS, REGIONS, UNITS
 from lib.store.memory_kv import MemoryKv

@@ -20,7 +20,8 @@ from upstash_ratelimit.limiter import SlidingWindow as UpstashScript
 
 from lib.clock import FixedClock
 from lib.http.app import create_app
-from lib.http.ratelimit import LIMITS, KvSlidingWindow, Limit, Limiters
+from lib.store.factory import open_limiters
+from lib.store.limiters import LIMITS, KvSlidingWindow, Limit
 from lib.store.memory_kv import MemoryKv
 from lib.store.upstash_kv import UpstashKv
 from tests.integration.http.conftest import (
@@ -41,7 +42,7 @@ WRONG = {"username": "nobody", "password": "not the password"}
 def _limit(app: FastAPI, **limits: Limit) -> None:
     """Swap in smaller limits (same algorithm, same KV) so a test need not send 600 requests."""
     state = state_of(app)
-    state.limiters = Limiters(state.kv, state.clock, {**LIMITS, **limits})
+    state.limiters = open_limiters(state.kv, state.clock, {**LIMITS, **limits})
 
 
 def _from(ip: str) -> dict[str, str]:

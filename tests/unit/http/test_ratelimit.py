@@ -6,7 +6,9 @@ import pytest
 
 from lib.clock import FixedClock
 from lib.errors import RateLimited
-from lib.http.ratelimit import KvSlidingWindow, Limit, Limiters, rate_limit, weighted_count
+from lib.http.ratelimit import rate_limit
+from lib.store.factory import open_limiters
+from lib.store.limiters import KvSlidingWindow, Limit, weighted_count
 from lib.store.memory_kv import MemoryKv
 
 WINDOW_START = 1_800_000_000.0  # a multiple of 60 s: the start of a minute window
@@ -37,7 +39,7 @@ def test_allows_the_limit_then_refuses_without_counting_refusals() -> None:
 
 def test_limiters_raise_rate_limited_with_retry_after() -> None:
     clock = FixedClock(WINDOW_START + 45.5)
-    limiters = Limiters(MemoryKv(), clock, {"api": Limit(1, 60)})
+    limiters = open_limiters(MemoryKv(), clock, {"api": Limit(1, 60)})
     limiters.check("api", "c")
     with pytest.raises(RateLimited) as raised:
         limiters.check("api", "c")
@@ -48,3 +50,15 @@ def test_limiters_raise_rate_limited_with_retry_after() -> None:
 def test_unknown_limiter_names_fail_at_import_time() -> None:
     with pytest.raises(KeyError, match="known"):
         rate_limit("nope")
+
+
+def test_no_import_cycle_between_state_and_the_rate_limit() -> None:
+    """The store factory builds the limiters: app state never imports the dependencies."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lib.http.state, lib.store.factory; print('lib.http.ratelimit' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
