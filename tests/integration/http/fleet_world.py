@@ -3,8 +3,10 @@
 Spontaneous failures are off and every recovery fails, so what exists is exactly what the
 builder did: a cpu_overload on web-02 that came and went (stored, resolved), a memory_leak on
 api-03 still open with an acknowledged alert, and a disk_full on db-02 injected after the last
-processed bucket (not detected yet). Tests only read it: the clock never moves, and no batch
-of buckets waits, so reads do not advance the engine either.
+processed bucket (not detected yet). ``closed`` and ``open`` are the engine's incident ids
+(what it diagnosed), ``injected`` the simulator's id of the undetected one. Tests only read
+it: the clock never moves, and no batch of buckets waits, so reads do not advance the engine
+either.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ class FleetWorld:
         return https_client(self.app)
 
 
+def _detected(engine: Engine, injected_id: str) -> str:
+    """The id of the engine's incident that the simulator's ``injected_id`` lies behind."""
+    found = [
+        r.id
+        for r in engine.repo().list_incidents(limit=100)
+        if injected_id in {i["id"] for i in r.scenario.get("incidents", [])}
+    ]
+    assert len(found) == 1, (injected_id, found)
+    return found[0]
+
+
 def _run(engine: Engine, clock: FixedClock, minutes: int) -> None:
     for _ in range(minutes):
         clock.advance(60)
@@ -75,8 +88,8 @@ def fleet_world() -> FleetWorld:
     return FleetWorld(
         app=app,
         clock=clock,
-        closed=closed.id,
-        open=still_open.id,
+        closed=_detected(engine, closed.id),
+        open=_detected(engine, still_open.id),
         injected=pending.id,
         acknowledged_alert=firing[0].id,
         directory=directory,

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from lib.clock import FixedClock
 from lib.engine.view import fleet_view
 from lib.http.app import create_app
+from lib.sim import incidents_between
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import (
     assert_error,
@@ -58,6 +59,18 @@ def test_open_past_and_injected_incidents_newest_first(
     events = [step["event"] for step in still_open["timeline"]]
     assert events[:2] == ["started", "detected"]
     assert still_open["detected_bucket"] >= still_open["started_bucket"]
+    # What the engine concluded, apart from what the simulator did.
+    diagnosis = still_open["diagnosis"]
+    assert diagnosis["type"] == still_open["type"] == "memory_leak"
+    assert diagnosis["root_server"] == "api-03"
+    assert "memory_pct" in {m["metric"] for m in diagnosis["evidence"]["metrics"]}
+    assert diagnosis["summary"]["ko"]
+    assert diagnosis["attempts"]
+    assert 0 < diagnosis["confidence"] <= 1
+    assert still_open["scenario"]["source"] == "simulator ground truth"
+    assert still_open["scenario"]["incidents"][0]["targets"] == ["api-03"]
+    assert injected["diagnosis"] is None
+    assert injected["scenario"]["incidents"][0]["id"] == world.injected
     assert (closed["status"], closed["open"]) == ("resolved", False)
     assert closed["resolved_by"] == "self"
     assert closed["timeline"][-1]["event"] == "closed"
@@ -109,6 +122,10 @@ def test_detail_with_its_open_alerts(client: TestClient, world: FleetWorld) -> N
     assert injected["status"] == "injected"
 
 
+def test_unknown_is_a_type_one_may_filter_on(client: TestClient) -> None:
+    assert incidents(client, type="unknown") == []
+
+
 def test_unknown_incident_is_404(client: TestClient) -> None:
     error = assert_error(client.get("/api/incidents/inc-1-1"), 404, "not_found")
     assert error["details"] == {"incident_id": "inc-1-1"}
@@ -120,9 +137,10 @@ def test_scheduled_incidents_stay_hidden_until_detected(tmp_path: Path) -> None:
     with https_client(app) as client:
         fleet = client.get("/api/fleet").json()
         view = fleet_view(state_of(app).engine, START)
-        assert view.active_incidents  # the seeded schedule has one acting now
+        acting = incidents_between(view.fleet, view.bucket, view.bucket + 1, view.overrides)
+        assert acting  # the seeded schedule has one acting now
         assert not view.tracked_incidents
         assert incidents(client) == []
         assert fleet["summary"]["active_incidents"] == 0
-        for incident in view.active_incidents:
+        for incident in acting:
             assert_error(client.get(f"/api/incidents/{incident.id}"), 404, "not_found")

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
 from lib.engine.view import fleet_view
+from lib.sim import incidents_between
 from tests.integration.http.conftest import (
     ADMIN,
     CRON_SECRET,
@@ -74,7 +75,8 @@ def test_an_operator_injects_a_failure(
     assert body["expected"]["description"]["ko"]
     # The simulated world has it from the next bucket on.
     clock.advance(3)
-    active = fleet_view(state_of(app).engine, clock.now()).active_incidents
+    view = fleet_view(state_of(app).engine, clock.now())
+    active = incidents_between(view.fleet, view.bucket, view.bucket + 1, view.overrides)
     assert body["id"] in {i.id for i in active}
     (entry,) = _audit(client, "incident.inject")
     assert entry["target"] == body["id"]
