@@ -14,7 +14,9 @@ START = 3000
 
 def _inject(fleet: Fleet, kind: str, server: str, **recovered: int) -> tuple[Incident, Overrides]:
     incident = Incident("ops-1", kind, (fleet.index_of(server),), START, 300, injected=True)
-    return incident, Overrides(injected=(incident,), recovered_at=recovered, failures_enabled=False)
+    return incident, Overrides(
+        injected=(incident,), recovered_at=recovered, failures_enabled=False, benign_enabled=False
+    )
 
 
 def _messages(lines: tuple[LogLine, ...]) -> str:
