@@ -646,7 +646,7 @@ FAILURE_TYPES: Final = MappingProxyType({t.name: t for t in _CATALOGUE})
 BENIGN_TYPES: Final = MappingProxyType({t.name: t for t in _BENIGN})
 EVENT_TYPES: Final = MappingProxyType({**FAILURE_TYPES, **BENIGN_TYPES})
 
-_OOM_S: Final = 6
+OOM_S: Final = 6  # an OOM kill and the restart take this long
 _PULSE_S: Final = 120
 
 
@@ -665,10 +665,10 @@ def wave(kind: Wave, elapsed_s: I64, onset_s: int, period_s: int) -> F64:
     if kind is Wave.BURST:
         return np.where(elapsed_s % period_s < BURST_DUTY * period_s, 1.0, BURST_FLOOR)
     phase = elapsed_s % onset_s
-    running = phase < onset_s - _OOM_S
+    running = phase < onset_s - OOM_S
     if kind is Wave.OOM:
         return np.where(running, 0.0, 1.0)
-    leak = np.where(running, phase / (onset_s - _OOM_S), 0.0)
+    leak = np.where(running, phase / (onset_s - OOM_S), 0.0)
     return leak if kind is Wave.LEAK else leak * leak
 
 

@@ -64,8 +64,8 @@ def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRep
     engine, kv = make_engine(repo, clock, recovery_success_rate=1.0)
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)  # let the detector learn
-    incident = inject(engine, clock.now(), "cpu_overload", ["api-02"], 1200)
-    events = run_minutes(engine, clock, 10)
+    incident = inject(engine, clock.now(), "cpu_overload", ["api-02"], 1200, "severe")
+    events = run_minutes(engine, clock, 20)  # a CPU overload ramps up over 1 to 10 minutes
 
     changes = [e.data["change"] for e in events if e.kind == "incident"]
     assert changes[:3] == ["detected", "recovery_started", "recovered"]
@@ -73,10 +73,10 @@ def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRep
     detected = next(e for e in events if e.kind == "incident")
     assert detected.data["id"] == incident.id
     assert detected.data["root_server"] == "api-02"
-    # An alert fires within two buckets; the grouped notification waits two more for the
-    # rest of the cascade, so that one incident is one notification.
+    # An alert fires by the end of the ramp; the grouped notification waits two more buckets
+    # for the rest of the cascade, so that one incident is one notification.
     first_alert = min(e.bucket for e in events if e.data.get("transition") == "fired")
-    assert first_alert - incident.start_bucket <= 2
+    assert first_alert - incident.start_bucket <= incident.onset_buckets(3) + 2
     assert detected.bucket - first_alert <= 2
 
     record = repo.get_incident(incident.id)
@@ -100,7 +100,7 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)
-    incident = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
+    incident = inject(engine, clock.now(), "config_error", ["api-03"], 3600, "severe")
     run_minutes(engine, clock, 5)
     record = repo.get_incident(incident.id)
     assert record is not None
