@@ -54,7 +54,9 @@ SETTLE_S: Final = 60  # metrics settle back to normal over about a minute after 
 HOP_S: Final = 3  # each hop along the topology adds this much delay
 MAGNITUDES: Final = ("mild", "moderate", "severe")
 # Factor applied to every scaled effect, drawn per event in this range.
-MAGNITUDE_SCALES: Final = ((0.15, 0.3), (0.4, 0.65), (1.0, 1.0))  # severe: the full effect
+# Mild moves a key metric a little beyond normal (an error rate from 0.4 % to 2-8 %, CPU by
+# 5-14 points); severe is the catalogue's full effect.
+MAGNITUDE_SCALES: Final = ((0.08, 0.2), (0.3, 0.6), (1.0, 1.0))
 MAGNITUDE_ODDS: Final = (0.3, 0.4, 0.3)  # how often the schedule draws each magnitude
 BURST_PERIOD_S: Final = (45, 240)  # intermittent failures: range of the burst period
 BURST_DUTY: Final = 0.4  # share of each period spent in a burst
@@ -173,15 +175,19 @@ _RESTART = RecoveryStrategy(
     "Restart the affected service to release leaked memory or bring a crashed process back.",
     "영향받은 서비스를 재시작하여 누수된 메모리를 해제하거나 중단된 프로세스를 되살립니다.",
 )
-_OFFLINE = (
-    _e(RPS, SET, 0.0),
-    _e(CONNECTIONS, SET, 0.0),
-    _e(CPU, SET, 1.0),
-    _e(NET_IN, SET, 0.02),
-    _e(NET_OUT, SET, 0.02),
-    _e(RESPONSE, SET, 0.0),
-    _e(ERROR, SET, 0.0),
-    _e(LOAD1, SET, 0.03),
+# A dead process is dead whatever the magnitude, which only scales what its callers suffer.
+_OFFLINE = tuple(
+    Effect(metric, SET, value, scaled=False)
+    for metric, value in (
+        (RPS, 0.0),
+        (CONNECTIONS, 0.0),
+        (CPU, 1.0),
+        (NET_IN, 0.02),
+        (NET_OUT, 0.02),
+        (RESPONSE, 0.0),
+        (ERROR, 0.0),
+        (LOAD1, 0.03),
+    )
 )
 
 _CATALOGUE: Final = (
@@ -314,7 +320,7 @@ _CATALOGUE: Final = (
         "오류가 발생합니다.",
         duration_s=(120, 900),
         effects=(
-            (Reach.TARGET, (*_OFFLINE, _e(MEMORY, SET, 6.0))),
+            (Reach.TARGET, (*_OFFLINE, Effect(MEMORY, SET, 6.0, scaled=False))),
             (Reach.CALLERS, (_e(ERROR, ADD, 12.0), _e(RESPONSE, MUL, 1.5))),
             (Reach.CALLERS2, (_e(ERROR, ADD, 4.0),)),
         ),
@@ -410,14 +416,17 @@ _CATALOGUE: Final = (
         effects=(
             (Reach.TARGET, _OFFLINE),
             (
-                Reach.CALLEES,
-                (
-                    _e(RPS, SET, 0.0),
-                    _e(CONNECTIONS, MUL, 0.03),
-                    _e(NET_IN, MUL, 0.05),
-                    _e(NET_OUT, MUL, 0.05),
-                    _e(CPU, MUL, 0.35),
-                    _e(LOAD1, MUL, 0.4),
+                Reach.CALLEES,  # nothing reaches the web servers behind it, whatever the magnitude
+                tuple(
+                    Effect(metric, op, value, scaled=False)
+                    for metric, op, value in (
+                        (RPS, SET, 0.0),
+                        (CONNECTIONS, MUL, 0.03),
+                        (NET_IN, MUL, 0.05),
+                        (NET_OUT, MUL, 0.05),
+                        (CPU, MUL, 0.35),
+                        (LOAD1, MUL, 0.4),
+                    )
                 ),
             ),
             (
@@ -547,7 +556,7 @@ _BENIGN: Final = (
         "of a bucket or two.",
         description_ko="새 릴리스를 배포하며 각 서버가 서비스를 재시작해 한두 버킷 동안 잠깐 "
         "흔들립니다.",
-        duration_s=(3, 6),
+        duration_s=(1, 3),  # with its onset, a restart of 2 to 6 s
         targets=(1, 3),
         effects=(
             (
