@@ -218,7 +218,8 @@ def _confidence(ranked: list[Hypothesis]) -> float:
 
 
 def _harmful(scene: _Scene, server: int) -> bool:
-    """Whether users or the server itself suffer: what separates a failure from busy hours."""
+    """Whether users or the server itself suffer (or are about to: a heap or a disk climbing
+    far past its normal towards full): what separates a failure from busy hours."""
     dev, row = scene.dev, scene.pos[server]
     base, level = dev.median[row], dev.level[row]
 
@@ -232,8 +233,8 @@ def _harmful(scene: _Scene, server: int) -> bool:
         or (up("response_ms") and level[_M["response_ms"]] >= 1.4 * base[_M["response_ms"]])
         or (up("packet_loss_pct") and level[_M["packet_loss_pct"]] >= 1.0)
         or (up("net_latency_ms") and level[_M["net_latency_ms"]] - base[_M["net_latency_ms"]] >= 5)
-        or (up("memory_pct") and level[_M["memory_pct"]] >= 90.0)
-        or (up("disk_pct") and level[_M["disk_pct"]] >= 90.0)
+        or (up("memory_pct", Z_FULL) and level[_M["memory_pct"]] >= 75.0)
+        or (up("disk_pct", Z_FULL) and level[_M["disk_pct"]] >= 75.0)
     )
 
 

@@ -33,6 +33,9 @@ TRAFFIC_DRIVEN: Final = tuple(
 )
 """Metrics that follow the request rate: more traffic moves them without any failure."""
 _RPS: Final = METRICS.index("rps")
+SLOW: Final = tuple(METRICS.index(m) for m in ("memory_pct", "disk_pct"))
+"""Metrics that leaks and fills push up over tens of minutes to hours: their baseline is the
+start of the window (the furthest back), not the minutes before the first alert."""
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,17 @@ def deviation(values: npt.NDArray[np.float32], b0: int, first_onset: int) -> Dev
     recent0 = max(1, t - RECENT)
     base1 = min(recent0, max(20, first_onset - b0 - GUARD))
     base0 = max(0, base1 - BASELINE)
-    base = v[base0:base1]
+    base = v[base0:base1].copy()
+    slow = list(SLOW)
+    base[:, :, slow] = v[: base1 - base0, :, slow]
     median = np.median(base, axis=0)
     mad = np.median(np.abs(base - median), axis=0) * 1.4826
     scale = np.maximum(np.maximum(mad, _REL_FLOOR * np.abs(median)), ABS_FLOOR)
     recent = v[recent0:]
     z_up = _z_up(base, recent, scale)
     z_down = np.maximum(median - np.quantile(recent, 0.25, axis=0), 0.0) / scale
-    onset = _onsets(v[base1:], median, scale, z_up >= z_down, b0 + base1)
+    watched = base1 - base0  # slow metrics are watched from the end of their own baseline
+    onset = _onsets(v[watched:], median, scale, z_up >= z_down, b0 + watched)
     per_request = z_up.copy()
     cols = list(TRAFFIC_DRIVEN)
     ratio = v[:, :, cols] / np.maximum(v[:, :, _RPS : _RPS + 1], 1.0)

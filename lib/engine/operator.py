@@ -30,9 +30,15 @@ MAX_DURATION_S = 6 * 3600
 
 
 def inject(
-    engine: Engine, now: float, failure_type: str, server_ids: list[str], duration_s: int
+    engine: Engine,
+    now: float,
+    failure_type: str,
+    server_ids: list[str],
+    duration_s: int,
+    magnitude: str = "",
 ) -> Incident:
-    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds."""
+    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds; its
+    ``magnitude`` (mild | moderate | severe) is drawn from its id when left empty."""
     if failure_type not in FAILURE_TYPES:
         raise ValidationError(
             f"unknown failure type {failure_type!r}; one of {', '.join(FAILURE_TYPES)}",
@@ -60,6 +66,7 @@ def inject(
         start_bucket=start,
         duration_buckets=max(1, -(-duration_s // engine.settings.bucket_seconds)),
         injected=True,
+        magnitude=magnitude,
     )
     engine.kv.hset(WORLD_KEY, {f"{INJECTED}{incident.id}": incident_to_json(incident)})
     engine.forget()

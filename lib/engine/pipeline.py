@@ -32,6 +32,7 @@ from lib.engine.incidents import (
 from lib.engine.observe import observe
 from lib.engine.records import Event, alert_writes, incident_event, incident_record
 from lib.engine.recovery import plan_recovery, strategies_for
+from lib.engine.trends import EVERY, climbing
 from lib.engine.world import EngineState, IncidentTrack, World, fix_outcome, scenario_of
 from lib.runtime_settings import RuntimeSettings
 from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 OFFLINE = SERVER_STATUSES.index("offline")
 RECHECK_BUCKETS = 20
 """An open group is diagnosed again this often (a minute at 3 s): slow failures show late."""
+EARLY_RECHECK = (60, 4)
+"""In its first 60 buckets a group is diagnosed every 4: a ramp becomes clear within it."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,12 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
             for note in grouping.notifications:
                 batch.events.append(Event("alert", b, notification_data(fleet, note)))
             opened = {n.group_id for n in grouping.notifications if n.reason == "opened"}
-            for group in groups:
-                if not _due(group, opened, b):
-                    continue
+            due = [g for g in groups if _due(g, opened, b)]
+            if b % EVERY == 0:
+                trending = climbing(fleet, world_now, b)
+                tracks = _refresh(tracks, trending)
+                due += trending
+            for group in due:
                 for track in _incidents_of(ctx, group, b, world_now, tracks, span, batch):
                     # The decision changes the world (or the alert levels) from the bucket it
                     # takes effect: stop this chunk there and recompute the rest with it.
@@ -163,6 +169,17 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
     )
 
 
+def _refresh(
+    tracks: dict[str, IncidentTrack], trending: list[AlertGroup]
+) -> dict[str, IncidentTrack]:
+    """A climb still going on keeps the incident it opened open."""
+    ids = {g.id for g in trending}
+    return {
+        k: t if not ids & set(t.groups) or t.quiet_since is None else replace(t, quiet_since=None)
+        for k, t in tracks.items()
+    }
+
+
 def _regroup(t: IncidentTrack, absorbed: str, survivor: str) -> IncidentTrack:
     if absorbed not in t.groups:
         return t
@@ -175,7 +192,8 @@ def _due(group: AlertGroup, opened: set[str], bucket: int) -> bool:
     if group.id in opened:
         return True
     age = bucket - group.opened_bucket
-    return group.notified_level is not None and age > 0 and age % RECHECK_BUCKETS == 0
+    every = EARLY_RECHECK[1] if age <= EARLY_RECHECK[0] else RECHECK_BUCKETS
+    return group.notified_level is not None and age > 0 and age % every == 0
 
 
 def _incidents_of(

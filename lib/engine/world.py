@@ -182,6 +182,7 @@ def incident_to_json(incident: Incident) -> str:
             "targets": list(incident.targets),
             "start_bucket": incident.start_bucket,
             "duration_buckets": incident.duration_buckets,
+            "magnitude": incident.magnitude,
         },
         sort_keys=True,
     )
@@ -196,6 +197,7 @@ def incident_from_json(text: str) -> Incident:
         start_bucket=d["start_bucket"],
         duration_buckets=d["duration_buckets"],
         injected=True,
+        magnitude=d.get("magnitude", ""),  # records written before magnitudes: drawn again
     )
 
 

@@ -3,7 +3,8 @@
 Time is cut into fixed slots of about ten minutes. A slot's candidate incidents are a pure
 function of ``hash(seed, slot)``: each of ``n`` trials fires with probability ``λ / n``
 (``λ`` = expected incidents per slot), then draws a type, a start inside the slot, a
-duration and targets. To know what is active at bucket ``b`` only the slots of the last
+magnitude, the shape's parameters (``Incident.draw``), a duration (the onset plus a time at
+full effect) and targets. To know what is active at bucket ``b`` only the slots of the last
 longest-incident's worth of time are looked at.
 
 Ground truth stays unambiguous: a scheduled candidate is dropped when it would share a
@@ -19,9 +20,10 @@ from typing import Final
 
 import numpy as np
 
-from lib.sim.failures import FAILURE_TYPES, FailureType
+from lib.sim.failures import FAILURE_TYPES, FailureType, draw_magnitude, draw_onset_s
 from lib.sim.fleet import Fleet
 from lib.sim.incidents import (
+    MAX_GROUP,
     Impact,
     Incident,
     Overrides,
@@ -49,7 +51,9 @@ def _reach_before(bucket_seconds: int) -> int:
 
 def _reach_after(bucket_seconds: int) -> int:
     """The most buckets an incident can act from its start on (duration, settling, lags)."""
-    longest = max(ceil(t.duration_s[1] / bucket_seconds) for t in FAILURE_TYPES.values())
+    longest = max(
+        ceil((t.onset_s[1] + t.duration_s[1]) / bucket_seconds) for t in FAILURE_TYPES.values()
+    )
     return longest + settle_buckets(bucket_seconds) + 2 * hop_buckets(bucket_seconds)
 
 
@@ -60,9 +64,16 @@ def eligible_types(fleet: Fleet) -> list[FailureType]:
 
 
 def candidates(
-    fleet: Fleet, slot: int, rate_per_hour: float, types: list[FailureType]
+    fleet: Fleet,
+    slot: int,
+    rate_per_hour: float,
+    types: list[FailureType],
+    *,
+    domain: int = _SCHEDULE_DOMAIN,
+    prefix: str = "inc",
 ) -> list[Incident]:
-    """The scheduled candidates of one slot, before the overlap rule."""
+    """The scheduled candidates of one slot, before the overlap rule; ``domain`` and
+    ``prefix`` keep other kinds of events (benign ones) apart from failures."""
     sb = slot_buckets(fleet.bucket_seconds)
     expected = rate_per_hour * sb * fleet.bucket_seconds / 3600.0
     if expected <= 0:
@@ -71,27 +82,44 @@ def candidates(
     chance = expected / trials
     found = []
     for k in range(trials):
-        h = hash_ints(fleet.seed, _SCHEDULE_DOMAIN, slot, k)
+        h = hash_ints(fleet.seed, domain, slot, k)
         if unit(h) >= chance or not types:
             continue
         failure = types[hash_ints(h, 1) % len(types)]
-        lo, hi = failure.duration_s
-        duration_s = lo + hash_ints(h, 2) % (hi - lo + 1)
+        start = slot * sb + hash_ints(h, 3) % sb
         found.append(
-            Incident(
-                id=f"inc-{slot}-{k}",
-                type=failure.name,
-                targets=_targets(fleet, failure, h),
-                start_bucket=slot * sb + hash_ints(h, 3) % sb,
-                duration_buckets=max(1, round(duration_s / fleet.bucket_seconds)),
+            drawn_event(
+                fleet, failure, f"{prefix}-{slot}-{k}", _targets(fleet, failure, h), start, h
             )
         )
     return found
 
 
+def drawn_event(
+    fleet: Fleet, failure: FailureType, id: str, targets: tuple[int, ...], start: int, h: int
+) -> Incident:
+    """An event whose magnitude, shape and duration (onset plus time at full effect) are
+    drawn from the key ``h``."""
+    draw = hash_ints(h, 7)
+    lo, hi = failure.duration_s
+    duration_s = draw_onset_s(failure, draw) + lo + hash_ints(h, 2) % (hi - lo + 1)
+    return Incident(
+        id=id,
+        type=failure.name,
+        targets=targets,
+        start_bucket=start,
+        duration_buckets=max(1, round(duration_s / fleet.bucket_seconds)),
+        magnitude=draw_magnitude(draw),
+        draw=draw,
+    )
+
+
 def _targets(fleet: Fleet, failure: FailureType, h: int) -> tuple[int, ...]:
     eligible = fleet.servers_with_roles(failure.roles)
     first = int(eligible[hash_ints(h, 4) % eligible.size])
+    if failure.whole_region:
+        region = fleet.servers_in_region(failure.roles, int(fleet.region[first]))
+        return tuple(int(s) for s in region[:MAX_GROUP])
     lo, hi = failure.targets
     wanted = lo + hash_ints(h, 5) % (hi - lo + 1)
     if wanted == 1:
@@ -136,7 +164,9 @@ def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> l
     ]
     pool.sort(key=lambda i: (i.start_bucket, i.id))
     nominal = [_nominal(fleet, inc) for inc in pool]
-    injected = [(inc.start_bucket, _nominal(fleet, inc)) for inc in overrides.injected]
+    injected = [
+        (inc.start_bucket, _nominal(fleet, inc)) for inc in overrides.injected if not inc.benign
+    ]
     kept = []
     for i, (inc, span) in enumerate(zip(pool, nominal, strict=True)):
         impact = span[0]
@@ -153,19 +183,21 @@ def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> l
 
 
 def impacts_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> tuple[Impact, ...]:
-    """Impacts of every incident acting in buckets ``[b0, b1)``, ordered by (start, id).
+    """Impacts of every failure acting in buckets ``[b0, b1)``, ordered by (start, id).
 
-    This order is the order in which incidents are applied to metrics, and the index of an
-    incident in it is what ground-truth arrays hold.
+    Benign events are not failures and are not here (``lib.sim.benign``). This order is the
+    order in which failures are applied to metrics (after benign events), and the index of a
+    failure in it is what ``window_truth`` arrays hold.
     """
     for inc in overrides.injected:
         check_targets(fleet, inc)
-    incidents = scheduled_between(fleet, b0, b1, overrides) + list(overrides.injected)
+    injected = [inc for inc in overrides.injected if not inc.benign]
+    incidents = scheduled_between(fleet, b0, b1, overrides) + injected
     impacts = [impact_of(fleet, inc, overrides) for inc in incidents]
     active = [i for i in impacts if i.first_bucket < b1 and b0 < i.last_bucket]
     return tuple(sorted(active, key=lambda i: (i.incident.start_bucket, i.incident.id)))
 
 
 def incidents_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> tuple[Incident, ...]:
-    """Scheduled and injected incidents acting in buckets ``[b0, b1)``, ordered by (start, id)."""
+    """Scheduled and injected failures acting in buckets ``[b0, b1)``, ordered by (start, id)."""
     return tuple(i.incident for i in impacts_between(fleet, b0, b1, overrides))

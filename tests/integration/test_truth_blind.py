@@ -32,7 +32,10 @@ from tests.integration.http.conftest import (
     state_of,
 )
 
-TRUTH = ("window_truth", "impacts_between", "incidents_between", "impact_of", "snapshot")
+TRUTH = (
+    "window_truth", "impacts_between", "incidents_between", "impact_of", "snapshot",
+    "ground_truth", "truth_events", "benign_between",
+)  # fmt: skip
 """The simulator's answer key: where incidents are, which incident moved which metric."""
 WORLD_MODEL = "lib.engine.world"
 REQUIRED_QUERY = {"metric": "response_ms"}

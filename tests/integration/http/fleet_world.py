@@ -1,7 +1,7 @@
 """A fleet with a history, built once per test run for the read routes' tests.
 
 Spontaneous failures are off and every recovery fails, so what exists is exactly what the
-builder did: a cpu_overload on web-02 that came and went (stored, resolved), a memory_leak on
+builder did: a config_error on web-02 that came and went (stored, resolved), a memory_leak on
 api-03 still open with an acknowledged alert, and a disk_full on db-02 injected after the last
 processed bucket (not detected yet). ``closed`` and ``open`` are the engine's incident ids
 (what it diagnosed), ``injected`` the simulator's id of the undetected one. Tests only read
@@ -23,7 +23,9 @@ from lib.clock import FixedClock
 from lib.config import DEFAULT_EPOCH_S
 from lib.engine import Engine
 from lib.engine.operator import acknowledge_alert, inject
+from lib.engine.view import fleet_view
 from lib.http.app import create_app
+from lib.sim import METRIC_INDEX
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import https_client, make_settings, state_of
 
@@ -78,11 +80,20 @@ def fleet_world() -> FleetWorld:
     engine = state_of(app).engine
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
-    closed = inject(engine, clock.now(), "cpu_overload", ["web-02"], 120)
+    # Sudden and severe, so that two minutes of it are seen whatever the draw.
+    closed = inject(engine, clock.now(), "config_error", ["web-02"], 120, "severe")
     _run(engine, clock, 8)
-    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
-    _run(engine, clock, 4)
-    firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
+    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 6 * 3600, "severe")
+    # A leak climbs for 20 minutes to 3 hours before its first OOM kill (drawn from the
+    # incident's id): run until the engine has it open with a firing alert and high memory.
+    api03 = engine.fleet.index_of("api-03")
+    for _ in range(240):
+        _run(engine, clock, 1)
+        firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
+        view = fleet_view(engine, clock.now())
+        memory = view.values[api03, METRIC_INDEX["memory_pct"]]
+        if firing and memory > 90 and any(t.root == api03 for t in view.tracked_incidents):
+            break
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")
     pending = inject(engine, clock.now(), "disk_full", ["db-02"], 600)
     return FleetWorld(
