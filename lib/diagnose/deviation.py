@@ -27,6 +27,7 @@ _ABS_FLOOR: Final = {
     "packet_loss_pct": 0.2, "error_pct": 0.25, "load1": 0.2,
 }  # fmt: skip
 _REL_FLOOR: Final = 0.05
+_TINY: Final = 1e-9  # a metric flat at zero in its baseline (a dead server's rps) still divides
 ABS_FLOOR: Final = np.array([_ABS_FLOOR.get(m, 0.0) for m in METRICS])
 TRAFFIC_DRIVEN: Final = tuple(
     METRICS.index(m) for m in ("cpu_pct", "net_in_mbps", "net_out_mbps", "load1", "connections")
@@ -87,7 +88,7 @@ def deviation(values: npt.NDArray[np.float32], b0: int, first_onset: int) -> Dev
     base[:, :, slow] = v[: base1 - base0, :, slow]
     median = np.median(base, axis=0)
     mad = np.median(np.abs(base - median), axis=0) * 1.4826
-    scale = np.maximum(np.maximum(mad, _REL_FLOOR * np.abs(median)), ABS_FLOOR)
+    scale = np.maximum(np.maximum(mad, _REL_FLOOR * np.abs(median)), ABS_FLOOR) + _TINY
     recent = v[recent0:]
     z_up = _z_up(base, recent, scale)
     z_down = np.maximum(median - np.quantile(recent, 0.25, axis=0), 0.0) / scale
@@ -99,7 +100,7 @@ def deviation(values: npt.NDArray[np.float32], b0: int, first_onset: int) -> Dev
     rbase = ratio[base0:base1]
     rmed = np.median(rbase, axis=0)
     rmad = np.median(np.abs(rbase - rmed), axis=0) * 1.4826
-    rscale = np.maximum(rmad, _REL_FLOOR * np.abs(rmed)) + 1e-12
+    rscale = np.maximum(rmad, _REL_FLOOR * np.abs(rmed)) + _TINY
     per_request[:, cols] = _z_up(rbase, ratio[recent0:], rscale)
     return Deviation(median, scale, recent.mean(axis=0), z_up, z_down, onset, per_request)
 

@@ -213,13 +213,15 @@ def _incidents_of(
     seen = covered(tracks, group.id)
     opened = []
     for d in diagnose(observe(fleet, group, bucket, overrides, ctx.depends_on)):
-        if not d.is_incident or d.root in seen:
+        if d.root in seen:
             continue
         owner = next((t for t in tracks.values() if d.root in t.servers), None)
         if owner is not None:
             # Its root already belongs to an open incident: the same failure alerting again.
             tracks[owner.id] = attached(owner, group.id)
             seen |= set(owner.servers)
+            continue
+        if not d.is_incident:
             continue
         if d.type == UNKNOWN and seen:
             continue  # what is left of a group already handled: not a failure of its own

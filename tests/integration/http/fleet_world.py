@@ -24,8 +24,9 @@ from lib.config import DEFAULT_EPOCH_S
 from lib.engine import Engine
 from lib.engine.operator import acknowledge_alert, inject
 from lib.engine.view import fleet_view
+from lib.engine.world import INJECTED, WORLD_KEY, incident_to_json
 from lib.http.app import create_app
-from lib.sim import METRIC_INDEX
+from lib.sim import METRIC_INDEX, Incident
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import https_client, make_settings, state_of
 
@@ -63,6 +64,27 @@ def _detected(engine: Engine, injected_id: str) -> str:
     return found[0]
 
 
+LEAK_ID = "inj-leak-9"
+"""A leak's pace is drawn from its id: this one reaches its OOM kill in about an hour."""
+
+
+def _leak(engine: Engine, clock: FixedClock) -> Incident:
+    """A severe memory leak on api-03 from the next bucket, under a fixed id (``inject``
+    draws a fresh one, and with it a pace anywhere from 20 minutes to 3 hours)."""
+    incident = Incident(
+        id=LEAK_ID,
+        type="memory_leak",
+        targets=(engine.fleet.index_of("api-03"),),
+        start_bucket=engine.buckets.bucket_of(clock.now()) + 1,
+        duration_buckets=6 * 3600 // 3,
+        injected=True,
+        magnitude="severe",
+    )
+    engine.kv.hset(WORLD_KEY, {f"{INJECTED}{incident.id}": incident_to_json(incident)})
+    engine.forget()
+    return incident
+
+
 def _run(engine: Engine, clock: FixedClock, minutes: int) -> None:
     for _ in range(minutes):
         clock.advance(60)
@@ -83,11 +105,11 @@ def fleet_world() -> FleetWorld:
     # Sudden and severe, so that two minutes of it are seen whatever the draw.
     closed = inject(engine, clock.now(), "config_error", ["web-02"], 120, "severe")
     _run(engine, clock, 8)
-    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 6 * 3600, "severe")
-    # A leak climbs for 20 minutes to 3 hours before its first OOM kill (drawn from the
-    # incident's id): run until the engine has it open with a firing alert and high memory.
+    still_open = _leak(engine, clock)
+    # The leak climbs for about an hour before its first OOM kill: run until the engine has
+    # it open (from the climb) with a firing alert and high memory.
     api03 = engine.fleet.index_of("api-03")
-    for _ in range(240):
+    for _ in range(120):
         _run(engine, clock, 1)
         firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
         view = fleet_view(engine, clock.now())
