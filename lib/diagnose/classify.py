@@ -35,13 +35,15 @@ LOG_BONUS: Final = 0.2
 """Share of the score that log lines pointing to the type make up."""
 TYPE_MIN: Final = 0.4
 """Below this best score a harmful anomaly is ``unknown``; a harmless one is no incident."""
-SURE: Final = 0.65
+SURE: Final = 0.55
 """From this score a type is an incident even before users feel it (leaks, breaches)."""
 COVER_WEIGHT: Final = 0.25
 EARLY_WEIGHT: Final = 0.1
 BLAME_WEIGHT: Final = 0.15
 EXPLAINED_MIN: Final = 0.35
 OWN_FAILURE_MIN: Final = 0.5
+OWN_MARGIN: Final = 0.15
+"""A server's own failure must beat the cascade's explanation of it by this much."""
 HYPOTHESES: Final = 3
 MAX_LOG_LINES: Final = 6
 
@@ -141,14 +143,19 @@ def _relation(scene: _Scene, root: int, server: int) -> str | None:
 
 
 def _explains(scene: _Scene, root: int, sig: Signature, server: int) -> bool:
-    """Whether ``server``'s anomaly is what ``sig`` on ``root`` does to it."""
+    """Whether ``server``'s anomaly is what ``sig`` on ``root`` does to it, rather than a
+    failure of its own of another type (a breach on a web server behind a slow database)."""
     if server == root:
         return True
     relation = _relation(scene, root, server)
     marks = sig.reaches.get(relation or "", ())
     if not marks:
         return False
-    return _agreement(scene, server, marks) - _unexplained(scene, server, marks) >= EXPLAINED_MIN
+    reach = _agreement(scene, server, marks) - _unexplained(scene, server, marks)
+    if reach < EXPLAINED_MIN:
+        return False
+    own = _best(scene, server)[0]
+    return own.type == sig.type or own.score < max(OWN_FAILURE_MIN, reach + OWN_MARGIN)
 
 
 def _diagnose_among(scene: _Scene, servers: tuple[int, ...]) -> Diagnosis:
@@ -233,6 +240,7 @@ def _harmful(scene: _Scene, server: int) -> bool:
         or (up("response_ms") and level[_M["response_ms"]] >= 1.4 * base[_M["response_ms"]])
         or (up("packet_loss_pct") and level[_M["packet_loss_pct"]] >= 1.0)
         or (up("net_latency_ms") and level[_M["net_latency_ms"]] - base[_M["net_latency_ms"]] >= 5)
+        or (up("cpu_pct") and level[_M["cpu_pct"]] >= 90.0)
         or (up("memory_pct", Z_FULL) and level[_M["memory_pct"]] >= 75.0)
         or (up("disk_pct", Z_FULL) and level[_M["disk_pct"]] >= 75.0)
     )

@@ -26,6 +26,9 @@ _ADD_UNIT: Final = MappingProxyType(
      "net_latency_ms": 20.0, "packet_loss_pct": 2.0}
 )  # fmt: skip
 _KEY_WEIGHT: Final = 1.5
+_PRIMARY_WEIGHT: Final = 2.5
+"""The first key metric is what the failure is named after (a disk filling, a heap growing):
+it alone goes a long way, before the errors it leads to show."""
 # Waves that act only in short spikes are rarely visible in a short recent window.
 _SPIKY_WAVES: Final = frozenset({"OOM"})
 _SPIKY_WEIGHT: Final = 0.2
@@ -66,7 +69,9 @@ def _mark(effect: object, key: tuple[int, ...]) -> Mark:
         weight = min(1.0, abs(value) / _ADD_UNIT.get(name, 1.0))
     if effect.wave.name in _SPIKY_WAVES:  # type: ignore[attr-defined]
         weight *= _SPIKY_WEIGHT
-    if metric in key:
+    if key and metric == key[0]:
+        weight *= _PRIMARY_WEIGHT
+    elif metric in key:
         weight *= _KEY_WEIGHT
     return Mark(metric, direction, weight)
 

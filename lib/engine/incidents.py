@@ -22,6 +22,9 @@ onset is the same failure on more servers (a breach or a CDN failure hits up to 
 QUIET_BUCKETS = 40
 """An incident closes once its alerts have stayed clear this long (2 min at 3 s): a leak
 whose OOM kills clear its alerts for a moment is one incident, not one per cycle."""
+QUIET_ESCALATED = 400
+"""The same for an incident waiting for an operator (20 min): a failure that comes in bursts
+(a flapping link) keeps its one incident until someone fixes it."""
 
 
 def incident_id(server_id: str, bucket: int) -> str:
@@ -126,7 +129,8 @@ def closing(
     operator = resolved_by.get(t.id)
     if t.quiet_since is None and operator is None:
         return replace(t, quiet_since=bucket)
-    if operator is None and bucket - (t.quiet_since or bucket) < QUIET_BUCKETS:
+    quiet = QUIET_ESCALATED if t.status == "escalated" else QUIET_BUCKETS
+    if operator is None and bucket - (t.quiet_since or bucket) < quiet:
         return t
     if operator is not None:
         final, by, reason = "resolved", operator, f"resolved by {operator}"

@@ -188,10 +188,12 @@ def _regroup(t: IncidentTrack, absorbed: str, survivor: str) -> IncidentTrack:
 
 
 def _due(group: AlertGroup, opened: set[str], bucket: int) -> bool:
-    """Diagnose a group when it notifies first, then every ``RECHECK_BUCKETS``."""
-    if group.id in opened:
-        return True
+    """Diagnose a group a bucket after it opens (a sudden failure is clear by then; the
+    notification waits longer for the rest of the cascade), when it notifies, then every
+    ``EARLY_RECHECK`` and ``RECHECK_BUCKETS``."""
     age = bucket - group.opened_bucket
+    if group.id in opened or age == 1:
+        return True
     every = EARLY_RECHECK[1] if age <= EARLY_RECHECK[0] else RECHECK_BUCKETS
     return group.notified_level is not None and age > 0 and age % every == 0
 
@@ -213,11 +215,13 @@ def _incidents_of(
     seen = covered(tracks, group.id)
     opened = []
     for d in diagnose(observe(fleet, group, bucket, overrides, ctx.depends_on)):
-        if d.root in seen:
-            continue
         owner = next((t for t in tracks.values() if d.root in t.servers), None)
-        if owner is not None:
-            # Its root already belongs to an open incident: the same failure alerting again.
+        if owner is not None and (
+            not d.is_incident or d.type in (owner.type, UNKNOWN) or d.root == owner.root
+        ):
+            # Its root already belongs to an open incident and shows nothing else: the same
+            # failure alerting again. A different failure on a server that an incident
+            # reaches (a DNS failure on a web server behind a dark balancer) is its own.
             tracks[owner.id] = attached(owner, group.id)
             seen |= set(owner.servers)
             continue
