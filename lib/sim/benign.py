@@ -68,11 +68,8 @@ def _slotted(fleet: Fleet, b0: int, b1: int, name: str, rate: float, domain: int
         return []
     sb = slot_buckets(fleet.bucket_seconds)
     first = (b0 - _span_buckets(failure, fleet.bucket_seconds)) // sb
-    return [
-        inc
-        for slot in range(first, (b1 - 1) // sb + 1)
-        for inc in candidates(fleet, slot, rate, [failure], domain=domain, prefix=name)
-    ]
+    slots = range(first, (b1 - 1) // sb + 1)
+    return candidates(fleet, slots, rate, [failure], domain=domain, prefix=name)
 
 
 def _days(fleet: Fleet, b0: int, b1: int, failure: FailureType) -> range:
