@@ -65,9 +65,10 @@ def fleet_world() -> FleetWorld:
     engine = state_of(app).engine
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
-    closed = inject(engine, clock.now(), "cpu_overload", ["web-02"], 120)
+    # Sudden failures, so that a few minutes see them detected (ramps and leaks take longer).
+    closed = inject(engine, clock.now(), "config_error", ["web-02"], 120)
     _run(engine, clock, 8)
-    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
+    still_open = inject(engine, clock.now(), "dns_resolution_failure", ["api-03"], 3600)
     _run(engine, clock, 4)
     firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")

@@ -70,7 +70,7 @@ def test_filters(client: TestClient, world: FleetWorld) -> None:
     assert [i["id"] for i in incidents(client, status="resolved")] == [world.closed]
     both = incidents(client, status=["injected", "resolved"])
     assert [i["id"] for i in both] == [world.injected, world.closed]
-    assert [i["id"] for i in incidents(client, type="memory_leak")] == [world.open]
+    assert [i["id"] for i in incidents(client, type="dns_resolution_failure")] == [world.open]
     assert [i["id"] for i in incidents(client, server="web-02")] == [world.closed]
     assert [i["id"] for i in incidents(client, limit=1)] == [world.injected]
     start = START + 15 * 60  # after the closed one began, before the open one
