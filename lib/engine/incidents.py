@@ -22,9 +22,9 @@ onset is the same failure on more servers (a breach or a CDN failure hits up to 
 QUIET_BUCKETS = 40
 """An incident closes once its alerts have stayed clear this long (2 min at 3 s): a leak
 whose OOM kills clear its alerts for a moment is one incident, not one per cycle."""
-QUIET_ESCALATED = 400
-"""The same for an incident waiting for an operator (20 min): a failure that comes in bursts
-(a flapping link) keeps its one incident until someone fixes it."""
+QUIET_ESCALATED = 100
+"""The same for an incident waiting for an operator (5 min): a failure that comes in bursts
+(a flapping link) keeps its one incident between bursts."""
 
 
 def incident_id(server_id: str, bucket: int) -> str:

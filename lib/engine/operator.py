@@ -22,6 +22,7 @@ from lib.engine.world import (
 )
 from lib.errors import Conflict, NotFound, StoreUnavailable, ValidationError
 from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, Incident
+from lib.sim.noise import hash_ints, hash_text
 from lib.store.db import AlertStateChange
 
 _ALERT_ID = re.compile(r"al-(?P<server>[a-z]+-\d+)-(?P<metric>[a-z0-9_]+)-(?P<bucket>\d+)")
@@ -35,10 +36,15 @@ def inject(
     failure_type: str,
     server_ids: list[str],
     duration_s: int,
-    magnitude: str = "",
+    magnitude: str = "severe",
 ) -> Incident:
-    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds; its
-    ``magnitude`` (mild | moderate | severe) is drawn from its id when left empty."""
+    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds.
+
+    An operator's drill plays at full strength unless ``magnitude`` says otherwise (mild |
+    moderate | severe; empty: drawn). Its shape (onset, bursts) is drawn from the fleet's
+    seed, the start bucket, the type and the targets, so that the same injection at the same
+    time plays the same way.
+    """
     if failure_type not in FAILURE_TYPES:
         raise ValidationError(
             f"unknown failure type {failure_type!r}; one of {', '.join(FAILURE_TYPES)}",
@@ -67,6 +73,7 @@ def inject(
         duration_buckets=max(1, -(-duration_s // engine.settings.bucket_seconds)),
         injected=True,
         magnitude=magnitude,
+        draw=hash_ints(fleet.seed, start, hash_text(failure_type), *targets),
     )
     engine.kv.hset(WORLD_KEY, {f"{INJECTED}{incident.id}": incident_to_json(incident)})
     engine.forget()

@@ -183,6 +183,7 @@ def incident_to_json(incident: Incident) -> str:
             "start_bucket": incident.start_bucket,
             "duration_buckets": incident.duration_buckets,
             "magnitude": incident.magnitude,
+            "draw": incident.draw,
         },
         sort_keys=True,
     )
@@ -197,7 +198,9 @@ def incident_from_json(text: str) -> Incident:
         start_bucket=d["start_bucket"],
         duration_buckets=d["duration_buckets"],
         injected=True,
-        magnitude=d.get("magnitude", ""),  # records written before magnitudes: drawn again
+        # Records written before magnitudes and draws existed: drawn again from the id.
+        magnitude=d.get("magnitude", ""),
+        draw=d.get("draw", -1),
     )
 
 

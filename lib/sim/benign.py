@@ -21,6 +21,7 @@ from math import ceil
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from lib.sim.failures import BENIGN_TYPES, SETTLE_S, FailureType
 from lib.sim.fleet import Fleet
@@ -68,11 +69,8 @@ def _slotted(fleet: Fleet, b0: int, b1: int, name: str, rate: float, domain: int
         return []
     sb = slot_buckets(fleet.bucket_seconds)
     first = (b0 - _span_buckets(failure, fleet.bucket_seconds)) // sb
-    return [
-        inc
-        for slot in range(first, (b1 - 1) // sb + 1)
-        for inc in candidates(fleet, slot, rate, [failure], domain=domain, prefix=name)
-    ]
+    slots = range(first, (b1 - 1) // sb + 1)
+    return candidates(fleet, slots, rate, [failure], domain=domain, prefix=name)
 
 
 def _days(fleet: Fleet, b0: int, b1: int, failure: FailureType) -> range:
@@ -109,34 +107,35 @@ def _batch_jobs(fleet: Fleet, b0: int, b1: int) -> list[Incident]:
 
 
 @lru_cache(maxsize=16)
-def _rotation_groups(fleet: Fleet) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
-    """``(region, local rotation second, servers)`` for every group rotating together."""
+def _rotation_groups(
+    fleet: Fleet,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], tuple[tuple[int, ...], ...]]:
+    """Groups of servers rotating together: their region, their local rotation second (both
+    ``int64[group]``) and their servers."""
     region = fleet.region.astype(np.int64)
     rotation = fleet.profile.rotation_s.astype(np.int64)
     keys, inverse = np.unique(region * DAY_S + rotation, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(keys.size + 1))
-    return tuple(
-        (
-            int(k // DAY_S),
-            int(k % DAY_S),
-            tuple(int(s) for s in order[bounds[i] : bounds[i + 1]]),
-        )
-        for i, k in enumerate(keys)
+    servers = tuple(
+        tuple(int(s) for s in order[bounds[i] : bounds[i + 1]]) for i in range(keys.size)
     )
+    return keys // DAY_S, keys % DAY_S, servers
 
 
 def _rotations(fleet: Fleet, b0: int, b1: int) -> list[Incident]:
     failure = BENIGN_TYPES["log_rotation"]
     span = _span_buckets(failure, fleet.bucket_seconds)
+    regions, local_s, servers = _rotation_groups(fleet)
+    offsets = np.array([REGION_UTC_OFFSET_S[REGIONS[r]] for r in regions], dtype=np.int64)
+    within = _days(fleet, b0, b1, failure)
+    days = np.arange(within.start, within.stop, dtype=np.int64)
+    utc_s = days[:, None] * DAY_S + (local_s - offsets)[None, :]
+    starts = -(-(utc_s - fleet.epoch_s) // fleet.bucket_seconds)  # first bucket at or after
     found = []
-    for day in _days(fleet, b0, b1, failure):
-        for region, local_s, servers in _rotation_groups(fleet):
-            offset = REGION_UTC_OFFSET_S[REGIONS[region]]
-            start = _start_bucket(fleet, day * DAY_S + local_s - offset)
-            if start >= b1 or start + span <= b0:
-                continue
-            h = hash_ints(fleet.seed, _ROTATION_DOMAIN, day, region, local_s)
-            name = f"logrotate-{day}-{REGIONS[region]}-{local_s}"
-            found.append(drawn_event(fleet, failure, name, servers, start, h))
+    for d, g in zip(*np.nonzero((starts < b1) & (starts + span > b0)), strict=True):
+        day, region, local = int(days[d]), int(regions[g]), int(local_s[g])
+        h = hash_ints(fleet.seed, _ROTATION_DOMAIN, day, region, local)
+        name = f"logrotate-{day}-{REGIONS[region]}-{local}"
+        found.append(drawn_event(fleet, failure, name, servers[g], int(starts[d, g]), h))
     return found

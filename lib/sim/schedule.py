@@ -15,12 +15,14 @@ are the nominal ones, so recovery decisions never change the schedule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from math import ceil
 from typing import Final
 
 import numpy as np
 
-from lib.sim.failures import FAILURE_TYPES, FailureType, draw_magnitude, draw_onset_s
+from lib.sim.failures import FAILURE_TYPES, HOPS, FailureType, draw_magnitude, draw_onset_s
 from lib.sim.fleet import Fleet
 from lib.sim.incidents import (
     MAX_GROUP,
@@ -33,7 +35,7 @@ from lib.sim.incidents import (
     precursor_buckets,
     settle_buckets,
 )
-from lib.sim.noise import hash_ints, unit
+from lib.sim.noise import hash_array, hash_ints, mix64_array
 
 SLOT_S: Final = 600
 _SCHEDULE_DOMAIN: Final = 0x5C4E
@@ -57,34 +59,41 @@ def _reach_after(bucket_seconds: int) -> int:
     return longest + settle_buckets(bucket_seconds) + 2 * hop_buckets(bucket_seconds)
 
 
-def eligible_types(fleet: Fleet) -> list[FailureType]:
-    """Failure types that have at least one server to hit in ``fleet``."""
+@lru_cache(maxsize=16)
+def eligible_types(fleet: Fleet) -> tuple[FailureType, ...]:
+    """Failure types that have at least one server to hit in ``fleet`` (cached: fleets are
+    immutable)."""
     sizes = np.diff(fleet.role_offsets)
-    return [t for t in FAILURE_TYPES.values() if sizes[list(t.roles)].sum() > 0]
+    return tuple(t for t in FAILURE_TYPES.values() if sizes[list(t.roles)].sum() > 0)
 
 
 def candidates(
     fleet: Fleet,
-    slot: int,
+    slots: range,
     rate_per_hour: float,
-    types: list[FailureType],
+    types: Sequence[FailureType],
     *,
     domain: int = _SCHEDULE_DOMAIN,
     prefix: str = "inc",
 ) -> list[Incident]:
-    """The scheduled candidates of one slot, before the overlap rule; ``domain`` and
-    ``prefix`` keep other kinds of events (benign ones) apart from failures."""
+    """The scheduled candidates of ``slots``, before the overlap rule; ``domain`` and
+    ``prefix`` keep other kinds of events (benign ones) apart from failures.
+
+    Trial ``k`` of slot ``n`` fires when ``unit(hash_ints(seed, domain, n, k)) < chance``;
+    the hashes of every trial are computed at once, only the few that fire in Python.
+    """
     sb = slot_buckets(fleet.bucket_seconds)
     expected = rate_per_hour * sb * fleet.bucket_seconds / 3600.0
-    if expected <= 0:
+    if expected <= 0 or not types or not slots:
         return []
     trials = max(4, ceil(2 * expected))
     chance = expected / trials
+    per_slot = hash_array(hash_ints(fleet.seed, domain), np.arange(slots.start, slots.stop))
+    hashes = mix64_array(per_slot[:, None] ^ np.arange(trials, dtype=np.uint64)[None, :])
+    fired = (hashes >> np.uint64(11)).astype(np.float64) * 2.0**-53 < chance
     found = []
-    for k in range(trials):
-        h = hash_ints(fleet.seed, domain, slot, k)
-        if unit(h) >= chance or not types:
-            continue
+    for i, k in zip(*np.nonzero(fired), strict=True):
+        slot, h = slots.start + int(i), int(hashes[i, k])
         failure = types[hash_ints(h, 1) % len(types)]
         start = slot * sb + hash_ints(h, 3) % sb
         found.append(
@@ -115,8 +124,7 @@ def drawn_event(
 
 
 def _targets(fleet: Fleet, failure: FailureType, h: int) -> tuple[int, ...]:
-    eligible = fleet.servers_with_roles(failure.roles)
-    first = int(eligible[hash_ints(h, 4) % eligible.size])
+    first = _nth_with_roles(fleet, failure.roles, hash_ints(h, 4))
     if failure.whole_region:
         region = fleet.servers_in_region(failure.roles, int(fleet.region[first]))
         return tuple(int(s) for s in region[:MAX_GROUP])
@@ -135,15 +143,39 @@ def _targets(fleet: Fleet, failure: FailureType, h: int) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def _nominal(fleet: Fleet, incident: Incident) -> tuple[Impact, frozenset[int]]:
-    impact = impact_of(fleet, incident, _NO_OVERRIDES)
-    return impact, frozenset(impact.servers)
+def _nth_with_roles(fleet: Fleet, roles: tuple[int, ...], h: int) -> int:
+    """``fleet.servers_with_roles(roles)[h % count]``, without building the array."""
+    ranges = [(int(fleet.role_offsets[r]), int(fleet.role_offsets[r + 1])) for r in sorted(roles)]
+    n = h % sum(hi - lo for lo, hi in ranges)
+    for lo, hi in ranges:
+        if n < hi - lo:
+            return lo + n
+        n -= hi - lo
+    raise AssertionError("unreachable: n is below the count")
 
 
-def _clash(a: tuple[Impact, frozenset[int]], b: tuple[Impact, frozenset[int]]) -> bool:
-    (ia, sa), (ib, sb) = a, b
-    overlap = ia.first_bucket < ib.last_bucket and ib.first_bucket < ia.last_bucket
-    return overlap and not sa.isdisjoint(sb)
+def _span(fleet: Fleet, incident: Incident) -> tuple[int, int]:
+    """Buckets an incident may act in, nominally: from its precursor to the end of its
+    settling behind the longest lag its type can have (an upper bound, cheap to compute)."""
+    bs = fleet.bucket_seconds
+    failure = incident.failure
+    lag = max(HOPS[reach] for reach in failure.reaches) * hop_buckets(bs)
+    first = incident.start_bucket - precursor_buckets(failure, bs)
+    return first, incident.start_bucket + incident.duration_buckets + settle_buckets(bs) + lag
+
+
+class _Reach:
+    """Servers each incident reaches, computed only when a time overlap asks for them."""
+
+    def __init__(self, fleet: Fleet):
+        self.fleet = fleet
+        self.found: dict[str, frozenset[int]] = {}
+
+    def __call__(self, incident: Incident) -> frozenset[int]:
+        if incident.id not in self.found:
+            impact = impact_of(self.fleet, incident, _NO_OVERRIDES)
+            self.found[incident.id] = frozenset(impact.servers)
+        return self.found[incident.id]
 
 
 def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> list[Incident]:
@@ -157,26 +189,25 @@ def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> l
     last_slot = (b1 - 1 + before) // sb
     # Earlier candidates that could clash with the first ones reach back one more span.
     types = eligible_types(fleet)
-    pool = [
-        inc
-        for slot in range((first_slot * sb - before - after) // sb, last_slot + 1)
-        for inc in candidates(fleet, slot, overrides.failure_rate_per_hour, types)
-    ]
+    slots = range((first_slot * sb - before - after) // sb, last_slot + 1)
+    pool = candidates(fleet, slots, overrides.failure_rate_per_hour, types)
     pool.sort(key=lambda i: (i.start_bucket, i.id))
-    nominal = [_nominal(fleet, inc) for inc in pool]
-    injected = [
-        (inc.start_bucket, _nominal(fleet, inc)) for inc in overrides.injected if not inc.benign
-    ]
+    spans = [_span(fleet, inc) for inc in pool]
+    injected = [(inc, _span(fleet, inc)) for inc in overrides.injected if not inc.benign]
+    reach = _Reach(fleet)
+
+    def clash(a: Incident, sa: tuple[int, int], b: Incident, sb: tuple[int, int]) -> bool:
+        return sa[0] < sb[1] and sb[0] < sa[1] and not reach(a).isdisjoint(reach(b))
+
     kept = []
-    for i, (inc, span) in enumerate(zip(pool, nominal, strict=True)):
-        impact = span[0]
-        if inc.start_bucket // sb < first_slot or not (impact.first_bucket < b1):
+    for i, (inc, span) in enumerate(zip(pool, spans, strict=True)):
+        if inc.start_bucket // sb < first_slot or not (span[0] < b1 and b0 < span[1]):
             continue
-        if impact.last_bucket <= b0:
+        if any(clash(inc, span, pool[j], spans[j]) for j in range(i)):
             continue
-        if any(_clash(span, other) for other in nominal[:i]):
-            continue
-        if any(start <= inc.start_bucket and _clash(span, o) for start, o in injected):
+        if any(
+            o.start_bucket <= inc.start_bucket and clash(inc, span, o, so) for o, so in injected
+        ):
             continue
         kept.append(inc)
     return kept

@@ -103,7 +103,9 @@ def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRep
     # The fix fitted the simulated failure: the world ended it.
     assert kv.hget(WORLD_KEY, f"{RECOVERED}{incident.id}") is not None
     alerts = repo.list_alerts(server_id="api-02")
+    # Caught during its ramp: alerts on what a CPU overload moves, not always CPU itself yet.
     assert alerts
+    assert {a.metric for a in alerts} <= {"cpu_pct", "load1", "response_ms", "error_pct"}
     assert all(a.state == "resolved" for a in alerts)
 
 
@@ -244,8 +246,8 @@ def test_notifications_at_or_above_the_minimum_level_reach_the_notifier_once(
     )
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)
-    inject(engine, clock.now(), "database_timeout", ["db-02"], 600)
-    run_minutes(engine, clock, 5)
+    inject(engine, clock.now(), "database_timeout", ["db-02"], 600, "severe")
+    run_minutes(engine, clock, 10)  # it ramps up over 1 to 8 minutes
     assert received
     assert all(n.level.label in ("error", "critical") for n in received)
     opened = [n for n in received if n.reason == "opened"]

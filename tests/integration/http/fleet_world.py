@@ -1,7 +1,7 @@
 """A fleet with a history, built once per test run for the read routes' tests.
 
 Spontaneous failures are off and every recovery fails, so what exists is exactly what the
-builder did: a config_error on web-02 that came and went (stored, resolved), a memory_leak on
+builder did: a config_error on web-02 that came and went (stored, resolved), a DNS failure on
 api-03 still open with an acknowledged alert, and a disk_full on db-02 injected after the last
 processed bucket (not detected yet). ``closed`` and ``open`` are the engine's incident ids
 (what it diagnosed), ``injected`` the simulator's id of the undetected one. Tests only read
@@ -23,10 +23,7 @@ from lib.clock import FixedClock
 from lib.config import DEFAULT_EPOCH_S
 from lib.engine import Engine
 from lib.engine.operator import acknowledge_alert, inject
-from lib.engine.view import fleet_view
-from lib.engine.world import INJECTED, WORLD_KEY, incident_to_json
 from lib.http.app import create_app
-from lib.sim import METRIC_INDEX, Incident
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import https_client, make_settings, state_of
 
@@ -64,27 +61,6 @@ def _detected(engine: Engine, injected_id: str) -> str:
     return found[0]
 
 
-LEAK_ID = "inj-leak-9"
-"""A leak's pace is drawn from its id: this one reaches its OOM kill in about an hour."""
-
-
-def _leak(engine: Engine, clock: FixedClock) -> Incident:
-    """A severe memory leak on api-03 from the next bucket, under a fixed id (``inject``
-    draws a fresh one, and with it a pace anywhere from 20 minutes to 3 hours)."""
-    incident = Incident(
-        id=LEAK_ID,
-        type="memory_leak",
-        targets=(engine.fleet.index_of("api-03"),),
-        start_bucket=engine.buckets.bucket_of(clock.now()) + 1,
-        duration_buckets=6 * 3600 // 3,
-        injected=True,
-        magnitude="severe",
-    )
-    engine.kv.hset(WORLD_KEY, {f"{INJECTED}{incident.id}": incident_to_json(incident)})
-    engine.forget()
-    return incident
-
-
 def _run(engine: Engine, clock: FixedClock, minutes: int) -> None:
     for _ in range(minutes):
         clock.advance(60)
@@ -102,20 +78,12 @@ def fleet_world() -> FleetWorld:
     engine = state_of(app).engine
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
-    # Sudden and severe, so that two minutes of it are seen whatever the draw.
-    closed = inject(engine, clock.now(), "config_error", ["web-02"], 120, "severe")
+    # Sudden failures, so that a few minutes see them detected (ramps and leaks take longer).
+    closed = inject(engine, clock.now(), "config_error", ["web-02"], 120)
     _run(engine, clock, 8)
-    still_open = _leak(engine, clock)
-    # The leak climbs for about an hour before its first OOM kill: run until the engine has
-    # it open (from the climb) with a firing alert and high memory.
-    api03 = engine.fleet.index_of("api-03")
-    for _ in range(120):
-        _run(engine, clock, 1)
-        firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
-        view = fleet_view(engine, clock.now())
-        memory = view.values[api03, METRIC_INDEX["memory_pct"]]
-        if firing and memory > 90 and any(t.root == api03 for t in view.tracked_incidents):
-            break
+    still_open = inject(engine, clock.now(), "dns_resolution_failure", ["api-03"], 3600)
+    _run(engine, clock, 4)
+    firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")
     pending = inject(engine, clock.now(), "disk_full", ["db-02"], 600)
     return FleetWorld(

@@ -61,9 +61,9 @@ def test_open_past_and_injected_incidents_newest_first(
     assert still_open["detected_bucket"] >= still_open["started_bucket"]
     # What the engine concluded, apart from what the simulator did.
     diagnosis = still_open["diagnosis"]
-    assert diagnosis["type"] == still_open["type"] == "memory_leak"
+    assert diagnosis["type"] == still_open["type"] == "dns_resolution_failure"
     assert diagnosis["root_server"] == "api-03"
-    assert "memory_pct" in {m["metric"] for m in diagnosis["evidence"]["metrics"]}
+    assert "error_pct" in {m["metric"] for m in diagnosis["evidence"]["metrics"]}
     assert diagnosis["summary"]["ko"]
     assert diagnosis["attempts"]
     assert 0 < diagnosis["confidence"] <= 1
@@ -83,7 +83,7 @@ def test_filters(client: TestClient, world: FleetWorld) -> None:
     assert [i["id"] for i in incidents(client, status="resolved")] == [world.closed]
     both = incidents(client, status=["injected", "resolved"])
     assert [i["id"] for i in both] == [world.injected, world.closed]
-    assert [i["id"] for i in incidents(client, type="memory_leak")] == [world.open]
+    assert [i["id"] for i in incidents(client, type="dns_resolution_failure")] == [world.open]
     assert [i["id"] for i in incidents(client, server="web-02")] == [world.closed]
     assert [i["id"] for i in incidents(client, limit=1)] == [world.injected]
     start = START + 15 * 60  # after the closed one began, before the open one

@@ -154,7 +154,7 @@ def test_alerts_and_incidents_follow_their_snapshot_and_survive_a_reconnect(
 ) -> None:
     injected = client.post(
         "/api/incidents",
-        json={"type": "cpu_overload", "servers": ["api-02"], "duration_s": 600},
+        json={"type": "config_error", "servers": ["api-02"], "duration_s": 600},
         headers=ADMIN,
     ).json()
     use_timing(app, clock, max_duration_s=45)

@@ -74,7 +74,7 @@ def test_with_notify_min_level_info_an_info_subscriber_hears_every_transition(
         subscribe(client, sub, min_level="info", lang="en")
         subscribe(client, quiet, min_level="warning", lang="en")
         tick(client)
-        incident = inject(client, "cpu_overload", ["api-01"])
+        incident = inject(client, "config_error", ["api-01"])  # sudden: one alert group
         run_minutes(client, clock, 12)
 
     told = [p for p in push_service.payloads(sub.endpoint) if p["incident_id"] == incident]
@@ -84,7 +84,8 @@ def test_with_notify_min_level_info_an_info_subscriber_hears_every_transition(
     assert len(changes) == len(set(changes))
     assert all(p["tag"] == incident for p in told)
     assert [p["level"] for p in told[1:]] == ["info"] * (len(told) - 1)
-    heard = [p["change"] for p in push_service.payloads(quiet.endpoint)]
+    # Of this incident; routine work elsewhere (a deploy, a batch job) may alert on its own.
+    heard = [p["change"] for p in push_service.payloads(quiet.endpoint) if p["tag"] == incident]
     assert heard == ["opened"]
 
 
