@@ -14,7 +14,14 @@ from lib.push.keys import VapidKeys
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
 from tests.integration.http.conftest import https_client
-from tests.integration.push.conftest import inject, push_app, push_settings, subscribe, tick
+from tests.integration.push.conftest import (
+    detected_as,
+    inject,
+    push_app,
+    push_settings,
+    subscribe,
+    tick,
+)
 from tests.support.push_service import PushService
 
 STEP_S = 15
@@ -40,6 +47,7 @@ def test_one_decrypted_push_for_an_incident_in_the_subscribers_language(
     tick(client)
     incident = inject(client, "cpu_overload", ["api-01"])
     run_minutes(client, clock, 8)
+    incident = detected_as(client, incident)
 
     assert push_service.rejected == []
     for sub, lang in ((ko, "ko"), (en, "en")):
@@ -76,6 +84,7 @@ def test_with_notify_min_level_info_an_info_subscriber_hears_every_transition(
         tick(client)
         incident = inject(client, "config_error", ["api-01"])  # sudden: one alert group
         run_minutes(client, clock, 12)
+        incident = detected_as(client, incident)
 
     told = [p for p in push_service.payloads(sub.endpoint) if p["incident_id"] == incident]
     changes = [p["change"] for p in told]
@@ -116,7 +125,7 @@ def test_sixteen_workers_still_send_exactly_one(
         for _ in range(8 * 60 // STEP_S):
             clock.advance(STEP_S)
             list(pool.map(tick, clients))
-    told = incident_payloads(push_service, incident)
+    told = incident_payloads(push_service, detected_as(clients[0], incident))
     assert len(told) == 1, told
     assert told[0]["lang"] == "ko"
     keys = [(p["tag"], p["change"], p["sent_at"]) for p in push_service.payloads()]
@@ -140,7 +149,7 @@ def test_a_410_removes_the_subscription(
     incident = inject(client, "cpu_overload", ["api-01"])
     run_minutes(client, clock, 6)
     assert [s.endpoint for s in repo.list_push_subscriptions()] == [kept.endpoint]
-    assert len(incident_payloads(push_service, incident)) == 1
+    assert len(incident_payloads(push_service, detected_as(client, incident))) == 1
 
 
 def test_a_hanging_push_service_delays_no_route_past_its_budget(
