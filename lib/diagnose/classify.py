@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 
 from lib.diagnose.clues import clue_types, upstream_named
-from lib.diagnose.deviation import Deviation, deviation
+from lib.diagnose.deviation import ONSET_Z, Deviation, deviation
 from lib.diagnose.model import UNKNOWN, Diagnosis, Hypothesis, Moved, Observation, ObservedLog
 from lib.diagnose.signatures import SIGNATURES, Mark, Signature
 from lib.diagnose.text import summaries
@@ -247,11 +247,15 @@ def _harmful(scene: _Scene, server: int) -> bool:
 
 
 def _moved(scene: _Scene, servers: Iterable[int]) -> tuple[Moved, ...]:
+    """What moved on ``servers``: past ``Z_MOVED``, or past ``ONSET_Z`` where it alerted."""
     dev = scene.dev
+    alerted = {(s, _M[m]) for s, m, _ in scene.obs.alerted}
     out = []
     for s in servers:
         row = scene.pos[s]
-        for metric, direction, z in dev.moved(row, Z_MOVED):
+        for metric, direction, z in dev.moved(row, ONSET_Z):
+            if z < Z_MOVED and (s, metric) not in alerted:
+                continue
             out.append(
                 Moved(
                     server=s,

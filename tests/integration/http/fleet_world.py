@@ -1,7 +1,7 @@
 """A fleet with a history, built once per test run for the read routes' tests.
 
 Spontaneous failures are off and every recovery fails, so what exists is exactly what the
-builder did: a config_error on web-02 that came and went (stored, resolved), a DNS failure on
+builder did: a config_error on web-02 that came and went (stored, resolved), a memory_leak on
 api-03 still open with an acknowledged alert, and a disk_full on db-02 injected after the last
 processed bucket (not detected yet). ``closed`` and ``open`` are the engine's incident ids
 (what it diagnosed), ``injected`` the simulator's id of the undetected one. Tests only read
@@ -78,11 +78,13 @@ def fleet_world() -> FleetWorld:
     engine = state_of(app).engine
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
-    # Sudden failures, so that a few minutes see them detected (ramps and leaks take longer).
+    # A leak climbs for 20 to 180 minutes to its OOM kill: the world stands just before it,
+    # memory at its top. A sudden config error comes and goes during its last 8 minutes.
+    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 4 * 3600)
+    climb = (still_open.onset_s - 30) // 60
+    _run(engine, clock, climb - 8)
     closed = inject(engine, clock.now(), "config_error", ["web-02"], 120)
     _run(engine, clock, 8)
-    still_open = inject(engine, clock.now(), "dns_resolution_failure", ["api-03"], 3600)
-    _run(engine, clock, 4)
     firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")
     pending = inject(engine, clock.now(), "disk_full", ["db-02"], 600)

@@ -52,10 +52,12 @@ def test_sla_over_the_last_hour_from_statuses(client: TestClient) -> None:
     assert budget["consumed_s"] == pytest.approx(body["fleet"]["downtime_s"], rel=1e-3)
     assert [b["window_s"] for b in budget["burn_rates"]] == [3600, 21600, 86400]
     times = body["incident_times"]
-    assert (times["n_incidents"], times["n_detected"], times["n_open"]) == (2, 2, 1)
+    # The config error, and the leak if it began within the hour (it climbs 20-180 minutes).
+    assert times["n_incidents"] == times["n_detected"] == times["n_open"] + 1
     assert 0 < times["mttd_s"] < 300
     assert times["mttr_s"] is not None
-    assert times["n_acknowledged"] == 2  # recovery attempts (and kim's acknowledgement)
+    # Recovery attempts (and kim's acknowledgement), of the incidents within the hour.
+    assert times["n_acknowledged"] == times["n_incidents"]
     assert "가용성" in body["summary"]["ko"]
 
 
@@ -77,16 +79,15 @@ def test_sla_input_is_checked(client: TestClient, params: dict[str, Any], field:
 
 
 def test_correlations_between_a_servers_metrics(client: TestClient) -> None:
-    # The open DNS failure on api-03 moves its error rate and response time together.
-    body = get(client, "correlations", server="api-03", metrics="error_pct,response_ms,rps")
+    body = get(client, "correlations", server="api-03", metrics="memory_pct,response_ms,rps")
     assert (body["mode"], body["server"]) == ("metrics", "api-03")
-    assert body["labels"] == ["error_pct", "response_ms", "rps"]
+    assert body["labels"] == ["memory_pct", "response_ms", "rps"]
     matrix = np.array(body["matrix"])
     assert matrix.shape == (3, 3)
     assert np.allclose(matrix, matrix.T)
     assert np.all(np.abs(matrix) <= 1)
     pair = body["pairs"][0]
-    assert {pair["leader"], pair["follower"]} == {"error_pct", "response_ms"}
+    assert {pair["leader"], pair["follower"]} == {"memory_pct", "response_ms"}
     assert pair["r"] > 0.9
     assert pair["summary"]["en"].endswith(f"(r=+{pair['r']:.2f})")
     everything = get(client, "correlations", server="db-01", window="15m", top=3)
