@@ -76,6 +76,7 @@ bench: venv system-deps vendor
 	$(PY) -m tests.bench.bench_nab
 	$(PY) -m tests.bench.bench_synthetic
 	$(PY) -m tests.bench.bench_detect
+	$(PY) -m tests.bench.bench_diagnose --in-sample
 	$(PY) -m tests.bench.bench_history
 	$(PY) -m tests.bench.bench_api
 	$(PY) -m tests.bench.bench_ui

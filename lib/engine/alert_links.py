@@ -1,16 +1,17 @@
 """Which stored alerts belong to which incident: the links the engine writes as it learns them.
 
-An alert's incident is the tracked incident whose alert group holds it. The group opens (and
-the incident is detected) a few buckets after its first alerts were stored, later alerts join
-it, and groups merge; so in each bucket the links written are: every member of a group whose
-incident was detected in it or that absorbed another group, and the members that fired in it.
+An alert's incident is the tracked incident one of whose alert groups holds it. A group is
+diagnosed (and joins an incident) a few buckets after its first alerts were stored, later
+alerts join it, and groups merge; so in each bucket the links written are: every member of a
+group that joined an incident or absorbed another group in it (``fresh``), and the members
+that fired in it.
 Rewriting a link sets the same value again, so a replayed batch is harmless. Stored, the link
 outlives the group and the incident's place in the engine state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 
 from lib.alerts.groups import AlertGroup
 from lib.alerts.ids import alert_id
@@ -25,18 +26,17 @@ def alert_links(
     groups: Iterable[AlertGroup],
     tracks: Mapping[str, IncidentTrack],
     bucket: int,
-    merged: Iterable[tuple[str, str]] = (),
+    fresh: Set[str] = frozenset(),
 ) -> list[AlertStateChange]:
     """The links learned in ``bucket`` (see the module docstring)."""
-    by_group = {t.group_id: t for t in tracks.values()}
-    survivors = {survivor for _, survivor in merged}
+    by_group = {g: t for t in tracks.values() for g in (t.groups or (t.group_id,))}
     when = at(fleet, bucket)
     links = []
     for group in groups:
         track = by_group.get(group.id)
         if track is None:
             continue
-        everyone = track.detected_bucket == bucket or group.id in survivors
+        everyone = group.id in fresh
         links += [
             AlertStateChange(
                 id=alert_id(fleet.ids[m.server], m.metric, m.fired_bucket),

@@ -1,17 +1,19 @@
 """``Engine``: the event-driven pipeline, run by whoever asks first, once per bucket.
 
-``advance(now)`` takes a KV lock for the unprocessed bucket range, then for each bucket:
-window → detect → alert transitions → grouping → incidents and recovery decisions →
-persistence (through the outbox) → events; it records the last processed bucket and
-releases the lock. Nothing waits on a timer: reads call it opportunistically, ``/api/tick``
-(Vercel Cron, any pinger) calls it on purpose.
+``advance(now)`` takes a KV lock for the unprocessed bucket range, runs the per-bucket
+pipeline over it (``lib.engine.pipeline``: window → detect → alert transitions → grouping →
+diagnosis → incidents and recovery decisions), writes what it produced (through the outbox)
+and its events, records the last processed bucket and releases the lock. Nothing waits on a
+timer: reads call it opportunistically, ``/api/tick`` (Vercel Cron, any pinger) calls it on
+purpose.
 
 Exactly once: one lock holder processes a range. Should a holder die half way, the next one
 redoes the range from the saved state, and every write it repeats is idempotent: alert ids
-derive from (server, metric, fired bucket), incident ids from the simulator, recovery
-decisions from a hash of the incident id, events serialise deterministically. Should a holder
-stall past the lock's expiry, its save is fenced off (``lib.engine.state_store``): the state
-and events are written only by whoever still holds the lock, in the same script call.
+derive from (server, metric, fired bucket), incident ids from (root server, detected
+bucket), recovery outcomes from a hash of the simulated failure's id, events serialise
+deterministically. Should a holder stall past the lock's expiry, its save is fenced off
+(``lib.engine.state_store``): the state and events are written only by whoever still holds
+the lock, in the same script call.
 """
 
 from __future__ import annotations
@@ -20,68 +22,36 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
-from lib.alerts import (
-    AlertBook,
-    Notification,
-    alert_events,
-    group_alerts,
-    notifiable,
-    step_many,
-)
+from lib.alerts import AlertBook, Notification, notifiable
 from lib.clock import Buckets, Clock, monotonic, pause
 from lib.config import Settings
-from lib.engine.alert_links import alert_links
-from lib.engine.detection import ADAPTIVE, Scorer, alert_levels, detect, static_scorer
+from lib.engine.detection import ADAPTIVE, Scorer, static_scorer
+from lib.engine.pipeline import Batch as _Batch
+from lib.engine.pipeline import Context, Span, process
 from lib.engine.reconcile import orphan_writes
-from lib.engine.records import (
-    Event,
-    alert_writes,
-    at,
-    incident_event,
-    incident_record,
-    minute_floor,
-    minute_rollups,
-)
-from lib.engine.recovery import plan_recovery
+from lib.engine.records import Event, at, minute_floor, minute_rollups
 from lib.engine.state_store import StateStore
 from lib.engine.world import (
     EVENTS_KEY,
     EngineState,
-    IncidentTrack,
     World,
 )
 from lib.errors import StoreError
 from lib.runtime_settings import RuntimeSettings, effective_settings
-from lib.sim import (
-    METRICS,
-    NO_INCIDENT,
-    SERVER_STATUSES,
-    Fleet,
-    Impact,
-    Overrides,
-    build_fleet,
-    window,
-    window_truth,
-)
+from lib.sim import METRICS, Fleet, Overrides, build_fleet, window
 from lib.store.outbox import Outbox
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from lib.store.db import Repository
     from lib.store.kv import Kv
 
 log = logging.getLogger("openmanager.engine")
-
-OFFLINE = SERVER_STATUSES.index("offline")
 
 
 @dataclass(frozen=True)
@@ -122,22 +92,6 @@ class AdvanceReport:
     events: tuple[Event, ...] = ()
     incidents_detected: int = 0
     persisted_now: bool = True
-
-
-@dataclass
-class _Batch:
-    """What processing a bucket range produced, to be written at the end."""
-
-    writes: list[tuple[str, list[BaseModel]]] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    recovered: dict[str, int] = field(default_factory=dict)
-    fired: int = 0
-    detected: int = 0
-
-    def write(self, op: str, records: list[BaseModel]) -> None:
-        if records:
-            self.writes.append((op, records))
 
 
 class Engine:
@@ -199,6 +153,10 @@ class Engine:
         return tuple(
             tuple(int(d) for d in self.fleet.dependencies(i)) for i in range(self.fleet.size)
         )
+
+    @cached_property
+    def context(self) -> Context:
+        return Context(self.fleet, self.depends_on, self.scorer, self.settings.seed)
 
     # -- reading the world -----------------------------------------------------------
 
@@ -343,198 +301,9 @@ class Engine:
         batch: _Batch,
         world: World,
     ) -> EngineState:
-        """Detailed processing of buckets ``c0 .. b1 - 1``, in chunks cut at each decision.
-
-        A recovery decision changes the simulated world from the bucket it takes effect, so
-        the chunk stops there and the rest is recomputed with the decision in force.
-        """
-        book, groups = state.book, state.groups
-        tracks = {t.id: t for t in state.incidents}
-        while c0 < b1:
-            world_now = replace(overrides, recovered_at=dict(recovered))
-            det = detect(self.fleet, world_now, c0, b1, scorer=self.scorer)
-            truth, impacts = window_truth(self.fleet, c0, b1, world_now)
-            offline = np.repeat(det.status == OFFLINE, len(METRICS), axis=1)
-            failed = self._failed_mask(tracks, recovered, c0, b1)
-            levels = alert_levels(det)
-            stepped, transitions = step_many(
-                book, det.score, levels, c0, offline=offline, recovery_failed=failed
-            )
-            by_bucket: dict[int, list] = {}
-            for t in transitions:
-                by_bucket.setdefault(t.bucket, []).append(t)
-            cut = b1
-            b = c0
-            while b < cut:
-                here = by_bucket.get(b, [])
-                inserts, changes, events = alert_writes(self.fleet, det, here)
-                batch.write("insert_alerts", inserts)  # type: ignore[arg-type]
-                batch.write("update_alert_states", changes)  # type: ignore[arg-type]
-                batch.events.extend(events)
-                batch.fired += len(inserts)
-                grouping = group_alerts(
-                    alert_events(here, METRICS), groups, self.depends_on, self.fleet.ids, b
-                )
-                groups = grouping.groups
-                for absorbed, survivor in grouping.merged:
-                    tracks = {
-                        k: replace(t, group_id=survivor) if t.group_id == absorbed else t
-                        for k, t in tracks.items()
-                    }
-                batch.notifications.extend(grouping.notifications)
-                for note in grouping.notifications:
-                    batch.events.append(Event("alert", b, _notification_data(self.fleet, note)))
-                    if note.reason != "opened":
-                        continue
-                    track = self._on_opened(note, b, truth[b - c0], impacts, tracks, runtime, batch)
-                    if track is None:
-                        continue
-                    # The decision changes the world (or the alert levels) from the bucket it
-                    # takes effect: stop this chunk there and recompute the rest with it.
-                    effect = _effect_bucket(track)
-                    if effect is not None:
-                        cut = min(cut, max(effect, b + 1))
-                    if track.recovered_plan is not None:
-                        recovered[track.id] = track.recovered_plan
-                        batch.recovered[track.id] = track.recovered_plan
-                tracks = self._run_plans(tracks, b, batch)
-                links = alert_links(self.fleet, groups, tracks, b, grouping.merged)
-                batch.write("update_alert_states", links)  # type: ignore[arg-type]
-                tracks = self._close_finished(tracks, {g.id for g in groups}, b, batch, world)
-                b += 1
-            if cut < b1:
-                stepped, _ = step_many(
-                    book,
-                    det.score[: cut - c0],
-                    levels[: cut - c0],
-                    c0,
-                    offline=offline[: cut - c0],
-                    recovery_failed=failed[: cut - c0],
-                )
-            book = stepped
-            c0 = cut
-        return EngineState(
-            last=b1 - 1,
-            book=book,
-            groups=groups,
-            incidents=tuple(tracks.values()),
-            retention_day=state.retention_day,
-        )
-
-    def _failed_mask(
-        self, tracks: dict[str, IncidentTrack], recovered: dict[str, int], c0: int, b1: int
-    ) -> np.ndarray:
-        """bool[T, series]: the series' incident failed its recovery and is not resolved."""
-        mask = np.zeros((b1 - c0, self.fleet.size, len(METRICS)), dtype=bool)
-        for t in tracks.values():
-            failed = t.failure_bucket
-            if failed is None:
-                continue
-            until = recovered.get(t.id, b1)
-            rows = slice(max(0, failed - c0), max(0, min(b1, until) - c0))
-            mask[rows, list(t.servers), :] = True
-        return mask.reshape(b1 - c0, -1)
-
-    def _on_opened(
-        self,
-        note: Notification,
-        bucket: int,
-        truth: np.ndarray,
-        impacts: tuple[Impact, ...],
-        tracks: dict[str, IncidentTrack],
-        runtime: RuntimeSettings,
-        batch: _Batch,
-    ) -> IncidentTrack | None:
-        """A new alert group: find the incident behind its root server and act on it.
-
-        Diagnosis reads which incident acts on the root server: in this simulated data
-        centre the simulator plays the on-host agent an operator's runbook would query.
-        A group with no incident behind it is a false alert: notified, never "recovered".
-        """
-        root, servers = note.root, note.servers
-        index = _incident_on(truth, (root, *servers))
-        if index is None:
-            return None
-        incident = impacts[index].incident
-        if incident.id in tracks:
-            return None
-        affected = tuple(
-            sorted({s for g in impacts[index].groups for s in g.servers} | set(incident.targets))
-        )
-        track = IncidentTrack(
-            id=incident.id,
-            type=incident.type,
-            servers=affected,
-            root=root,
-            started_bucket=incident.start_bucket,
-            detected_bucket=bucket,
-            group_id=note.group_id,
-            timeline=(
-                (incident.start_bucket, "started", f"{incident.type} began"),
-                (bucket, "detected", note.summary_en),
-            ),
-        )
-        if runtime.auto_recovery:
-            track = plan_recovery(
-                track,
-                seed=self.settings.seed,
-                success_rate=runtime.recovery_success_rate,
-                bucket_seconds=self.settings.bucket_seconds,
-            )
-        tracks[incident.id] = track
-        batch.detected += 1
-        batch.write("upsert_incidents", [incident_record(self.fleet, track)])
-        batch.events.append(incident_event(self.fleet, track, bucket, "detected"))
-        return track
-
-    def _run_plans(
-        self, tracks: dict[str, IncidentTrack], bucket: int, batch: _Batch
-    ) -> dict[str, IncidentTrack]:
-        out = {}
-        for key, t in tracks.items():
-            due = [p for p in t.plan if p[0] == bucket]
-            for _, event, reason in due:
-                t = _apply_step(t, bucket, event, reason)
-                batch.write("upsert_incidents", [incident_record(self.fleet, t)])
-                batch.events.append(incident_event(self.fleet, t, bucket, event))
-            out[key] = t
-        return out
-
-    def _close_finished(
-        self,
-        tracks: dict[str, IncidentTrack],
-        open_groups: set[str],
-        bucket: int,
-        batch: _Batch,
-        world: World,
-    ) -> dict[str, IncidentTrack]:
-        """An incident whose alerts have all cleared is over; closed ones leave the state."""
-        out = {}
-        for key, t in tracks.items():
-            if t.group_id in open_groups:
-                out[key] = t
-                continue
-            if t.status == "recovering" and any(p[0] > bucket for p in t.plan):
-                out[key] = t  # alerts cleared before the action finished: wait for it
-                continue
-            operator = world.resolved_by.get(t.id)
-            if operator is not None:
-                final, by, reason = "resolved", operator, f"resolved by {operator}"
-            elif t.recovered_bucket is not None:
-                final, by, reason = "recovered", "engine", f"{t.strategy} restored service"
-            else:
-                final, by, reason = "resolved", "self", "metrics back to normal by themselves"
-            closed = replace(
-                t,
-                status=final,
-                resolved_bucket=bucket if final == "resolved" else t.resolved_bucket,
-                resolved_by=by,
-                timeline=(*t.timeline, (bucket, "closed", reason)),
-                plan=(),
-            )
-            batch.write("upsert_incidents", [incident_record(self.fleet, closed)])
-            batch.events.append(incident_event(self.fleet, closed, bucket, "closed"))
-        return out
+        """Detailed processing of buckets ``c0 .. b1 - 1`` (``lib.engine.pipeline``)."""
+        span = Span(c0, b1, overrides, recovered, runtime, world)
+        return process(self.context, state, span, batch)
 
     # -- housekeeping ----------------------------------------------------------------
 
@@ -574,46 +343,5 @@ class Engine:
         return sorted((Event.from_json(m) for m in members), key=lambda e: e.bucket)
 
 
-def _incident_on(truth: np.ndarray, servers: tuple[int, ...]) -> int | None:
-    """The incident acting on the first of ``servers`` that has one.
-
-    ``truth`` is int16[server, metric] of incident indices (``NO_INCIDENT`` for none).
-    """
-    for s in servers:
-        hits = truth[s][truth[s] != NO_INCIDENT]
-        if hits.size:
-            return int(np.bincount(hits).argmax())
-    return None
-
-
-def _apply_step(t: IncidentTrack, bucket: int, event: str, reason: str) -> IncidentTrack:
-    timeline = (*t.timeline, (bucket, event, reason))
-    if event == "recovery_started":
-        return replace(t, status="recovering", recovery_bucket=bucket, timeline=timeline)
-    if event == "recovered":
-        return replace(t, status="recovering", recovered_bucket=bucket, timeline=timeline)
-    return replace(t, status="escalated", escalated_bucket=bucket, timeline=timeline)
-
-
 def _no_notifier(notifications: list[Notification], incidents: list[Event], min_level: str) -> None:
     """The default: notifications reach operators through the stream and the API only."""
-
-
-def _effect_bucket(track: IncidentTrack) -> int | None:
-    """Where a new track's plan first changes the world or the alert levels."""
-    changes = [b for b, event, _ in track.plan if event in ("recovered", "recovery_failed")]
-    return min(changes) if changes else None
-
-
-def _notification_data(fleet: Fleet, note: Notification) -> dict[str, object]:
-    return {
-        "kind": "notification",
-        "group_id": note.group_id,
-        "reason": note.reason,
-        "level": note.level.label,
-        "root_server": fleet.ids[note.root],
-        "servers": [fleet.ids[s] for s in note.servers],
-        "metrics": list(note.metrics),
-        "summary_en": note.summary_en,
-        "summary_ko": note.summary_ko,
-    }

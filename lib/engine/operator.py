@@ -16,9 +16,11 @@ from lib.engine.world import (
     RESOLVED_BY,
     WORLD_KEY,
     incident_to_json,
+    operator_fix,
 )
 from lib.errors import Conflict, NotFound, StoreUnavailable, ValidationError
-from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, Incident, incidents_between
+from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, Incident
+from lib.sim.noise import hash_ints, hash_text
 from lib.store.db import AlertStateChange
 
 _ALERT_ID = re.compile(r"al-(?P<server>[a-z]+-\d+)-(?P<metric>[a-z0-9_]+)-(?P<bucket>\d+)")
@@ -27,9 +29,20 @@ MAX_DURATION_S = 6 * 3600
 
 
 def inject(
-    engine: Engine, now: float, failure_type: str, server_ids: list[str], duration_s: int
+    engine: Engine,
+    now: float,
+    failure_type: str,
+    server_ids: list[str],
+    duration_s: int,
+    magnitude: str = "severe",
 ) -> Incident:
-    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds."""
+    """Start a failure on ``server_ids`` at the next bucket, for ``duration_s`` seconds.
+
+    An operator's drill plays at full strength unless ``magnitude`` says otherwise (mild |
+    moderate | severe; empty: drawn). Its shape (onset, bursts) is drawn from the fleet's
+    seed, the start bucket, the type and the targets, so that the same injection at the same
+    time plays the same way.
+    """
     if failure_type not in FAILURE_TYPES:
         raise ValidationError(
             f"unknown failure type {failure_type!r}; one of {', '.join(FAILURE_TYPES)}",
@@ -57,6 +70,8 @@ def inject(
         start_bucket=start,
         duration_buckets=max(1, -(-duration_s // engine.settings.bucket_seconds)),
         injected=True,
+        magnitude=magnitude,
+        draw=hash_ints(fleet.seed, start, hash_text(failure_type), *targets),
     )
     engine.kv.hset(WORLD_KEY, {f"{INJECTED}{incident.id}": incident_to_json(incident)})
     engine.forget()
@@ -66,28 +81,30 @@ def inject(
 def resolve(engine: Engine, now: float, incident_id: str, actor: str) -> int:
     """Resolve an incident by hand: its metrics settle from the next bucket.
 
-    Returns the bucket it takes effect. The incident must be active now.
+    ``incident_id`` is an engine incident (the operator fixes whatever acts on its servers:
+    the world model says what that is) or an injected failure the engine has not detected.
+    Returns the bucket it takes effect. The incident must be open.
     """
     bucket = engine.buckets.bucket_of(now)
     world = engine.world(now, fresh=True)
-    active = {
-        i.id for i in incidents_between(engine.fleet, bucket, bucket + 1, engine.overrides(now))
-    }
-    tracked = {t.id: t for t in (world.state.incidents if world.state else ())}
-    if incident_id not in active and incident_id not in tracked:
-        known = incident_id in world.recovered_at or any(
-            i.id == incident_id for i in world.injected
-        )
-        if known:
-            raise Conflict(f"incident {incident_id} is not active", incident_id=incident_id)
-        raise NotFound(f"no active incident {incident_id}", incident_id=incident_id)
     effective = bucket + 1
-    if world.recovered_at.get(incident_id, effective + 1) <= effective:
-        raise Conflict(f"incident {incident_id} is already recovering", incident_id=incident_id)
-    engine.kv.hset(
-        WORLD_KEY,
-        {f"{RECOVERED}{incident_id}": str(effective), f"{RESOLVED_BY}{incident_id}": actor},
-    )
+    tracked = {t.id: t for t in (world.state.incidents if world.state else ())}
+    if incident_id in world.resolved_by:
+        raise Conflict(f"incident {incident_id} is already resolved", incident_id=incident_id)
+    track = tracked.get(incident_id)
+    if track is not None:
+        fixed = operator_fix(engine.fleet, engine.overrides(now), track.servers, effective)
+    else:
+        injected = next((i for i in world.injected if i.id == incident_id), None)
+        if injected is None:
+            raise NotFound(f"no active incident {incident_id}", incident_id=incident_id)
+        end = injected.start_bucket + injected.duration_buckets
+        if world.recovered_at.get(incident_id, effective + 1) <= effective or end <= bucket:
+            raise Conflict(f"incident {incident_id} is not active", incident_id=incident_id)
+        fixed = (incident_id,)
+    # The engine incident's own id ends its escalation; the failures' ids end the failures.
+    ends = {f"{RECOVERED}{k}": str(effective) for k in (incident_id, *fixed)}
+    engine.kv.hset(WORLD_KEY, {**ends, f"{RESOLVED_BY}{incident_id}": actor})
     engine.forget()
     return effective
 

@@ -140,6 +140,8 @@ def incident_record(fleet: Fleet, track: IncidentTrack) -> IncidentRecord:
             TimelineEntry(at=at(fleet, b), event=event, reason=reason)
             for b, event, reason in track.timeline
         ),
+        diagnosis={**track.diagnosis, "attempts": list(track.attempts)},
+        scenario=track.scenario,
     )
 
 
@@ -155,6 +157,7 @@ def incident_event(fleet: Fleet, track: IncidentTrack, bucket: int, change: str)
             "root_server": fleet.ids[track.root],
             "servers": [fleet.ids[s] for s in track.servers],
             "strategy": track.strategy,
+            "confidence": track.diagnosis.get("confidence"),
             "reason": track.timeline[-1][2] if track.timeline else None,
         },
     )

@@ -1,16 +1,25 @@
-"""Automatic recovery, decided deterministically: any function deciding for the same incident
-decides the same thing, so racing functions agree without talking to each other."""
+"""Automatic recovery follows the diagnosis: try the diagnosed type's strategy, then the next
+hypothesis' (at most ``MAX_ATTEMPTS``), then escalate to an operator.
+
+Whether an action works is the world's business (``lib.engine.world.fix_outcome``): the
+plan is laid out at detection, deterministically, so racing functions agree without talking
+to each other, and the outcome of each attempt is what the world makes of it.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 
+from lib.diagnose import RECOVERY_OF, UNKNOWN, Hypothesis
 from lib.engine.world import IncidentTrack
 from lib.sim import FAILURE_TYPES
 
+MAX_ATTEMPTS = 2
 DELAY_S = 15
 """From detection to the start of the recovery action (diagnosis, runbook lookup)."""
+MIN_HYPOTHESIS = 0.25
+"""A hypothesis this weak is not worth acting on: an operator should look instead."""
 
 ACTION_S: dict[str, int] = {
     "restart_service": 30,
@@ -28,31 +37,40 @@ ACTION_S: dict[str, int] = {
 """How long each action takes before its effect (or its failure) shows."""
 DEFAULT_ACTION_S = 45
 
+_DESCRIPTION = {t.recovery.name: t.recovery.description_en for t in FAILURE_TYPES.values()}
 
-def succeeds(seed: int, incident_id: str, success_rate: float) -> bool:
-    """Whether the recovery of ``incident_id`` succeeds: a uniform draw from a hash.
+Outcome = Callable[[str, int, int], tuple[str, ...]]
+"""``(strategy, attempt, bucket) →`` the simulated failures that action clears."""
 
-    A hash rather than a random generator: every process, now or later, draws the same.
-    """
-    digest = hashlib.blake2b(f"{seed}:recovery:{incident_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 < success_rate
+
+def strategies_for(kind: str, hypotheses: tuple[Hypothesis, ...]) -> tuple[str, ...]:
+    """Distinct strategies to try, most likely first, at most ``MAX_ATTEMPTS``."""
+    ranked = [kind] if kind != UNKNOWN else []
+    ranked += [h.type for h in hypotheses if h.score >= MIN_HYPOTHESIS]
+    return tuple(dict.fromkeys(RECOVERY_OF[t] for t in ranked))[:MAX_ATTEMPTS]
 
 
 def plan_recovery(
-    track: IncidentTrack, *, seed: int, success_rate: float, bucket_seconds: int
-) -> IncidentTrack:
-    """Decide the recovery of a just-detected incident: the track with its strategy and its
-    planned steps (``recovery_started``, then ``recovered`` or ``recovery_failed``)."""
-    strategy = FAILURE_TYPES[track.type].recovery
-    start = track.detected_bucket + _buckets(DELAY_S, bucket_seconds)
-    done = start + _buckets(ACTION_S.get(strategy.name, DEFAULT_ACTION_S), bucket_seconds)
-    ok = succeeds(seed, track.id, success_rate)
-    started = (start, "recovery_started", f"{strategy.name}: {strategy.description_en}")
-    if ok:
-        finished = (done, "recovered", f"{strategy.name} succeeded")
-    else:
-        finished = (done, "recovery_failed", f"{strategy.name} did not help; operator needed")
-    return replace(track, strategy=strategy.name, plan=(started, finished))
+    track: IncidentTrack, strategies: tuple[str, ...], *, bucket_seconds: int, outcome: Outcome
+) -> tuple[IncidentTrack, dict[str, int]]:
+    """The track with its planned steps, and the world changes: simulated failure id → the
+    bucket its fix takes effect."""
+    steps: list[tuple[int, str, str]] = []
+    at = track.detected_bucket + _buckets(DELAY_S, bucket_seconds)
+    for attempt, strategy in enumerate(strategies):
+        done = at + _buckets(ACTION_S.get(strategy, DEFAULT_ACTION_S), bucket_seconds)
+        steps.append((at, "recovery_started", f"{strategy}: {_DESCRIPTION[strategy]}"))
+        cleared = outcome(strategy, attempt, at)
+        if cleared:
+            steps.append((done, "recovered", f"{strategy} succeeded"))
+            return replace(track, attempts=strategies, plan=tuple(steps)), dict.fromkeys(
+                cleared, done
+            )
+        steps.append((done, "recovery_failed", f"{strategy} did not help"))
+        at = done
+    reason = "no automatic fix worked; operator needed" if strategies else "operator needed"
+    steps.append((at, "escalated", reason))
+    return replace(track, attempts=strategies, plan=tuple(steps)), {}
 
 
 def _buckets(seconds: int, bucket_seconds: int) -> int:

@@ -19,7 +19,7 @@ from lib.alerts import OPEN_STATES, AlertBook, Level, alert_id
 from lib.engine.core import Engine
 from lib.engine.detection import Detection, detect
 from lib.engine.world import IncidentTrack, World
-from lib.sim import METRICS, SERVER_STATUSES, Fleet, Incident, Overrides, incidents_between
+from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,6 @@ class FleetView:
     def tracked_incidents(self) -> tuple[IncidentTrack, ...]:
         """Detected incidents still open, with their timelines."""
         return () if self.world.state is None else self.world.state.incidents
-
-    @cached_property
-    def active_incidents(self) -> tuple[Incident, ...]:
-        """Every incident acting now: ground truth, for injected ones and the simulator's
-        own view (never shown as a detection)."""
-        return incidents_between(self.fleet, self.bucket, self.bucket + 1, self.overrides)
 
 
 def fleet_view(engine: Engine, now: float) -> FleetView:

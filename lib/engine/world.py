@@ -13,18 +13,25 @@ it needs to compute any bucket and to show the alerts (Upstash bills per command
 
 - ``runtime``: the runtime settings (JSON), owned by ``/api/settings``
   (``lib.runtime_settings``).
+
+The world model lives here too (``fix_outcome``, ``operator_fix``, ``scenario_of``): what an
+action does to the simulated servers, and which simulated failure sits behind an incident.
+It reads the simulator's ground truth, as the world itself would; the engine's decisions
+never call it for an answer, only to act (and the demo, to show the truth beside them).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from lib.alerts import AlertBook, AlertGroup
-from lib.sim import Incident, Overrides
+from lib.sim import Fleet, Incident, Overrides, impacts_between
 
 WORLD_KEY = "om:world"
 LOCK_KEY = "om:engine:lock"
@@ -41,8 +48,13 @@ LAST = "last"
 class IncidentTrack:
     """The engine's record of a detected incident while it is open, and its decisions.
 
-    ``plan`` holds decided steps that take effect at later buckets:
-    ``(bucket, event, reason)``, emitted when processing reaches them.
+    ``type``, ``servers``, ``root`` and ``started_bucket`` are what diagnosis concluded;
+    ``diagnosis`` its full JSON form (evidence, hypotheses). ``attempts`` are the recovery
+    strategies planned in order. ``groups`` are the alert groups it covers (the first opened
+    it; a group that opens later on its servers joins). ``plan`` holds decided steps that
+    take effect at later buckets: ``(bucket, event, reason)``, emitted when processing
+    reaches them. ``scenario`` is the simulator's truth behind it, for display and
+    evaluation only.
     """
 
     id: str
@@ -61,18 +73,19 @@ class IncidentTrack:
     resolved_by: str | None = None
     timeline: tuple[tuple[int, str, str], ...] = ()
     plan: tuple[tuple[int, str, str], ...] = ()
-
-    @property
-    def recovered_plan(self) -> int | None:
-        """The bucket the planned recovery takes effect, when it is planned to succeed."""
-        return next((b for b, event, _ in self.plan if event == "recovered"), None)
+    diagnosis: dict[str, Any] = field(default_factory=dict)
+    attempts: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    scenario: dict[str, Any] = field(default_factory=dict)
+    quiet_since: int | None = None
+    """The bucket its last alert group closed, while no new one has opened."""
 
     @property
     def failure_bucket(self) -> int | None:
-        """The bucket the recovery failed (or is planned to fail)."""
+        """The bucket the engine gave up and escalated (or plans to)."""
         if self.escalated_bucket is not None:
             return self.escalated_bucket
-        return next((b for b, event, _ in self.plan if event == "recovery_failed"), None)
+        return next((b for b, event, _ in self.plan if event == "escalated"), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -85,6 +98,8 @@ class IncidentTrack:
                 "servers": tuple(d["servers"]),
                 "timeline": tuple(tuple(t) for t in d["timeline"]),
                 "plan": tuple(tuple(t) for t in d["plan"]),
+                "attempts": tuple(d.get("attempts", ())),
+                "groups": tuple(d.get("groups", (d["group_id"],))),
             }
         )
 
@@ -167,6 +182,8 @@ def incident_to_json(incident: Incident) -> str:
             "targets": list(incident.targets),
             "start_bucket": incident.start_bucket,
             "duration_buckets": incident.duration_buckets,
+            "magnitude": incident.magnitude,
+            "draw": incident.draw,
         },
         sort_keys=True,
     )
@@ -181,4 +198,82 @@ def incident_from_json(text: str) -> Incident:
         start_bucket=d["start_bucket"],
         duration_buckets=d["duration_buckets"],
         injected=True,
+        # Records written before magnitudes and draws existed: drawn again from the id.
+        magnitude=d.get("magnitude", ""),
+        draw=d.get("draw", -1),
     )
+
+
+# -- the world model: what actions do to the simulated servers ---------------------------
+
+
+def succeeds(seed: int, key: str, success_rate: float) -> bool:
+    """Whether a fitting action works: a uniform draw from a hash of ``key``.
+
+    A hash rather than a random generator: every process, now or later, draws the same.
+    """
+    digest = hashlib.blake2b(f"{seed}:recovery:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < success_rate
+
+
+def _acting_on(
+    fleet: Fleet, overrides: Overrides, servers: Iterable[int], bucket: int
+) -> list[Incident]:
+    wanted = set(servers)
+    return [
+        impact.incident
+        for impact in impacts_between(fleet, bucket, bucket + 1, overrides)
+        if wanted & set(impact.incident.targets) and impact.end_bucket > bucket
+    ]
+
+
+def fix_outcome(
+    fleet: Fleet,
+    overrides: Overrides,
+    *,
+    strategy: str,
+    servers: tuple[int, ...],
+    bucket: int,
+    attempt: int,
+    seed: int,
+    success_rate: float,
+) -> tuple[str, ...]:
+    """The simulated failures an action clears: those acting on ``servers`` at ``bucket``
+    whose own recovery is ``strategy``, each with probability ``success_rate``. A wrong
+    action clears nothing."""
+    return tuple(
+        i.id
+        for i in _acting_on(fleet, overrides, servers, bucket)
+        if i.failure.recovery.name == strategy
+        and succeeds(seed, i.id if attempt == 0 else f"{i.id}#{attempt}", success_rate)
+    )
+
+
+def operator_fix(
+    fleet: Fleet, overrides: Overrides, servers: tuple[int, ...], bucket: int
+) -> tuple[str, ...]:
+    """What an operator's hands-on resolution clears: every failure acting on ``servers``."""
+    return tuple(i.id for i in _acting_on(fleet, overrides, servers, bucket))
+
+
+def scenario_of(
+    fleet: Fleet, overrides: Overrides, servers: tuple[int, ...], bucket: int
+) -> dict[str, Any]:
+    """The simulator's truth behind an incident on ``servers`` at ``bucket``: the failures
+    whose impact reaches them, labelled as such. For display and evaluation only."""
+    wanted = set(servers)
+    found = []
+    for impact in impacts_between(fleet, bucket, bucket + 1, overrides):
+        reached = {s for g in impact.groups for s in g.servers} | set(impact.incident.targets)
+        if wanted & reached:
+            i = impact.incident
+            found.append(
+                {
+                    "id": i.id,
+                    "type": i.type,
+                    "targets": [fleet.ids[t] for t in i.targets],
+                    "start_bucket": i.start_bucket,
+                    "injected": i.injected,
+                }
+            )
+    return {"source": "simulator ground truth", "incidents": found}

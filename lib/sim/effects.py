@@ -4,11 +4,16 @@ An effect's intensity at bucket ``b`` of a group starting at ``g = start + lag``
 
 - precursor (targets only, ``first <= b < precursor_end``): ``(b - start + P + 1) / (P + 1)``,
   ``P`` the precursor length in buckets;
-- visible (``0 <= e < D``, ``e = b - g``, ``D = end - start``): ``onset + (1 - onset) *
-  min(e * bucket_seconds / ONSET_S, 1)`` times the effect's wave;
+- visible (``0 <= e < D``, ``e = b - g``, ``D = end - start``): the envelope, ``min((e + 1) *
+  bucket_seconds / onset_s, 1)`` for sudden and ramp shapes (a sudden onset is at most a
+  bucket long) and 1 for gradual and intermittent ones, times the effect's wave at
+  ``e * bucket_seconds`` (``lib.sim.failures.wave``);
 - settling (``D <= e < D + settle``): the same times ``(1 - x)³``,
   ``x = (e - D + 1) * bucket_seconds / SETTLE_S``, an exponential-like decay written as a
   polynomial so that it is bit-identical on every CPU.
+
+Every phase's intensity of a scaled effect is then multiplied by the event's ``scale`` (its
+magnitude).
 
 Each incident reads and rewrites a small block (its buckets × its servers) in float64 and
 rounds it back to float32, so a bucket's numbers do not depend on the window around it.
@@ -19,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from lib.sim.failures import ONSET_S, SETTLE_S, Effect, Op, Wave, wave
+from lib.sim.failures import SETTLE_S, Effect, Op, Shape, Wave, wave
 from lib.sim.incidents import Impact, precursor_buckets, settle_buckets
 from lib.sim.metrics import UPPER_BOUND
 
@@ -40,9 +45,7 @@ def apply_impact(
     ):
         block = values[lo - b0 : hi - b0, cols].astype(np.float64)
         for effect in effects:
-            strength = intensity
-            if elapsed_s is not None and effect.wave is not Wave.CONST:
-                strength = intensity * wave(effect.wave, elapsed_s)
+            strength = _strength(impact, effect, intensity, elapsed_s)
             block[:, :, effect.metric] = _change(block[:, :, effect.metric], effect, strength)
         values[lo - b0 : hi - b0, cols] = block.astype(np.float32)
 
@@ -55,10 +58,23 @@ def paint_truth(
     columns: npt.NDArray[np.intp],
     bucket_seconds: int,
 ) -> None:
-    """Mark with ``index`` the (bucket, column, metric) cells ``impact`` changes."""
-    for lo, hi, cols, effects, _, _ in _blocks(truth.shape[0], b0, impact, columns, bucket_seconds):
-        metrics = sorted({e.metric for e in effects})
-        truth[lo - b0 : hi - b0, cols[:, None], np.array(metrics)[None, :]] = index
+    """Mark with ``index`` the (bucket, column, metric) cells ``impact`` changes: those of
+    its effects whose strength is not zero there (between bursts, before a disk is full)."""
+    for lo, _, cols, effects, intensity, elapsed_s in _blocks(
+        truth.shape[0], b0, impact, columns, bucket_seconds
+    ):
+        for effect in effects:
+            rows = np.flatnonzero(_strength(impact, effect, intensity, elapsed_s) > 0) + lo - b0
+            truth[rows[:, None], cols[None, :], effect.metric] = index
+
+
+def _strength(impact: Impact, effect: Effect, intensity: F64, elapsed_s: I64 | None) -> F64:
+    """Per bucket, the strength of ``effect``: intensity, wave and magnitude."""
+    incident = impact.incident
+    strength = intensity
+    if elapsed_s is not None and effect.wave is not Wave.CONST:
+        strength = intensity * wave(effect.wave, elapsed_s, incident.onset_s, incident.period_s)
+    return strength * incident.scale if effect.scaled else strength
 
 
 def _change(v: F64, effect: Effect, strength: F64) -> F64:
@@ -99,8 +115,11 @@ def _blocks(
             continue
         elapsed = np.arange(lo, hi, dtype=np.int64) - g
         elapsed_s = elapsed * bucket_seconds
-        onset = failure.onset
-        intensity = onset + (1.0 - onset) * np.minimum(elapsed_s / ONSET_S, 1.0)
+        if failure.shape in (Shape.SUDDEN, Shape.RAMP):
+            onset_s = impact.incident.onset_s
+            intensity = np.minimum((elapsed + 1) * bucket_seconds / onset_s, 1.0)
+        else:
+            intensity = np.ones(elapsed.shape)
         x = np.minimum((elapsed - visible + 1) * bucket_seconds / SETTLE_S, 1.0)
         fade = (1.0 - x) * (1.0 - x) * (1.0 - x)
         intensity = np.where(elapsed >= visible, intensity * fade, intensity)

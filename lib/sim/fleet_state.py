@@ -5,7 +5,8 @@ A window is computed in three steps, none of which looks at buckets outside it:
 1. healthy metrics at the knots around it (``lib.sim.baseline``), in float64, rounded once;
 2. a smoothstep blend of consecutive knots into buckets, in float32 — two passes over the
    output, the only work proportional to buckets × servers × metrics;
-3. each incident acting in it rewrites its own small block (``lib.sim.effects``).
+3. each benign event, then each failure acting in it rewrites its own small block
+   (``lib.sim.effects``).
 
 Why float32: a 24-hour window of 30 servers is 10.4 M values; float32 halves the memory and
 the time of step 2, and 7 significant digits exceed any metric's meaning. Results stay
@@ -24,6 +25,7 @@ import numpy.typing as npt
 
 from lib.errors import ValidationError
 from lib.sim.baseline import healthy_at_knots, knot_buckets
+from lib.sim.benign import benign_between
 from lib.sim.effects import apply_impact, paint_truth
 from lib.sim.fleet import Fleet
 from lib.sim.health import assess
@@ -31,6 +33,7 @@ from lib.sim.incidents import Impact, Incident, Overrides
 from lib.sim.metrics import METRICS
 from lib.sim.noise import smoothstep
 from lib.sim.schedule import impacts_between
+from lib.sim.truth import TruthEvent, truth_events
 
 F32 = npt.NDArray[np.float32]
 NO_INCIDENT = -1
@@ -91,7 +94,8 @@ def window_truth(
     *,
     servers: npt.ArrayLike | None = None,
 ) -> tuple[npt.NDArray[np.int16], tuple[Impact, ...]]:
-    """Ground truth of buckets ``b0 <= b < b1``: ``int16[bucket, server, metric]`` and impacts.
+    """Failures' ground truth of buckets ``b0 <= b < b1``: ``int16[bucket, server, metric]``
+    and impacts (benign events are left out: see ``ground_truth`` for every event).
 
     Each cell holds the index, in the returned impacts (ordered by start, then id; equal to
     ``impacts_between(fleet, b0, b1, overrides)``), of the incident acting on that metric,
@@ -107,6 +111,58 @@ def window_truth(
     for index, impact in enumerate(impacts):
         paint_truth(truth, b0, impact, index, columns, fleet.bucket_seconds)
     return truth, impacts
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """The answer key of a window: ``events`` (failures and benign events, by start then id)
+    and ``cells``, ``int16[bucket, server, metric]``: the index in ``events`` of the event
+    changing that cell (a failure rather than a benign event, the latest started one if
+    several), or -1. For the world model and the evaluation, never for the engine's
+    decisions."""
+
+    b0: int
+    servers: npt.NDArray[np.intp]
+    cells: npt.NDArray[np.int16]
+    events: tuple[TruthEvent, ...]
+
+    @property
+    def failures(self) -> tuple[TruthEvent, ...]:
+        return tuple(e for e in self.events if not e.benign)
+
+    @property
+    def benign(self) -> tuple[TruthEvent, ...]:
+        return tuple(e for e in self.events if e.benign)
+
+    def at(self, bucket: int, server: int) -> tuple[TruthEvent, ...]:
+        """Events changing some metric of global server index ``server`` at ``bucket``."""
+        column = int(np.flatnonzero(self.servers == server)[0])
+        marks = self.cells[bucket - self.b0, column]
+        return tuple(self.events[i] for i in sorted(set(marks[marks >= 0].tolist())))
+
+
+def ground_truth(
+    fleet: Fleet,
+    b0: int,
+    b1: int,
+    overrides: Overrides,
+    *,
+    servers: npt.ArrayLike | None = None,
+) -> GroundTruth:
+    """The answer key of buckets ``b0 <= b < b1`` (see ``GroundTruth`` and ``TruthEvent``)."""
+    _check_range(b0, b1)
+    chosen = _servers(fleet, servers)
+    events = truth_events(fleet, b0, b1, overrides)
+    if len(events) > np.iinfo(np.int16).max:
+        raise ValidationError(f"{len(events)} events in [{b0}, {b1}): ask a shorter range")
+    cells = np.full((b1 - b0, chosen.size, len(METRICS)), NO_INCIDENT, dtype=np.int16)
+    columns = _columns(fleet, chosen)
+    # Benign events first, so that a failure wins a cell both change.
+    for benign in (True, False):
+        for index, event in enumerate(events):
+            if event.benign is benign:
+                paint_truth(cells, b0, event.impact, index, columns, fleet.bucket_seconds)
+    return GroundTruth(b0=b0, servers=chosen, cells=cells, events=events)
 
 
 def snapshot(fleet: Fleet, bucket: int, overrides: Overrides) -> Snapshot:
@@ -156,7 +212,7 @@ def _window(
     values = blended.reshape(-1, chosen.size, len(METRICS))[offset : offset + b1 - b0]
     impacts = impacts_between(fleet, b0, b1, overrides)
     columns = _columns(fleet, chosen)
-    for impact in impacts:
+    for impact in benign_between(fleet, b0, b1, overrides) + impacts:
         apply_impact(values, b0, impact, columns, fleet.bucket_seconds)
     return values, impacts
 

@@ -19,15 +19,21 @@ from typing import Final
 
 from lib.errors import ValidationError
 from lib.sim.failures import (
-    FAILURE_TYPES,
+    EVENT_TYPES,
     HOP_S,
     HOPS,
+    MAGNITUDES,
     SETTLE_S,
     FailureType,
     Reach,
+    draw_magnitude,
+    draw_onset_s,
+    draw_period_s,
+    draw_scale,
     effect_metrics,
 )
 from lib.sim.fleet import Fleet
+from lib.sim.noise import hash_text
 from lib.sim.roles import LOADBALANCER, WEB
 
 MAX_GROUP: Final = 32  # cascades stop at this many servers per group (large fleets)
@@ -35,7 +41,12 @@ MAX_GROUP: Final = 32  # cascades stop at this many servers per group (large fle
 
 @dataclass(frozen=True)
 class Incident:
-    """An incident of one failure type on ``targets`` (server indices)."""
+    """An event of one type on ``targets`` (server indices): a failure, or a benign event.
+
+    ``magnitude`` (mild | moderate | severe) and ``draw`` (the 64-bit key of the event's
+    random shape parameters) are drawn from ``hash_text(id)`` when left empty; the schedule
+    passes its seeded draws. ``onset_s``, ``scale`` and ``period_s`` follow from them.
+    """
 
     id: str
     type: str
@@ -43,11 +54,29 @@ class Incident:
     start_bucket: int
     duration_buckets: int
     injected: bool = False
+    magnitude: str = ""
+    draw: int = -1
+    onset_s: int = field(init=False, compare=False)  # seconds from the start to full effect
+    scale: float = field(init=False, compare=False)  # factor on the scaled effects
+    period_s: int = field(init=False, compare=False)  # burst period (intermittent types)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", tuple(int(t) for t in self.targets))
-        if self.type not in FAILURE_TYPES:
+        if self.type not in EVENT_TYPES:
             raise ValidationError(f"unknown failure type {self.type!r}", field="type")
+        if self.draw < 0:
+            object.__setattr__(self, "draw", hash_text(self.id))
+        if not self.magnitude:
+            object.__setattr__(self, "magnitude", draw_magnitude(self.draw))
+        if self.magnitude not in MAGNITUDES:
+            raise ValidationError(
+                f"magnitude must be one of {', '.join(MAGNITUDES)}, got {self.magnitude!r}",
+                field="magnitude",
+            )
+        failure = self.failure
+        object.__setattr__(self, "onset_s", draw_onset_s(failure, self.draw))
+        object.__setattr__(self, "scale", draw_scale(failure, self.magnitude, self.draw))
+        object.__setattr__(self, "period_s", draw_period_s(self.draw))
         if not self.targets or len(set(self.targets)) != len(self.targets):
             raise ValidationError("targets must be distinct and not empty", field="targets")
         if self.duration_buckets < 1:
@@ -58,11 +87,21 @@ class Incident:
 
     @property
     def failure(self) -> FailureType:
-        return FAILURE_TYPES[self.type]
+        """The catalogue entry of ``type`` (a failure or a benign type)."""
+        return EVENT_TYPES[self.type]
 
     @property
     def severity(self) -> str:
+        """The catalogue's alert level (warning | error | critical | info), not the magnitude."""
         return self.failure.severity
+
+    @property
+    def benign(self) -> bool:
+        return self.failure.benign
+
+    def onset_buckets(self, bucket_seconds: int) -> int:
+        """Buckets from the start to the first bucket at full effect (the critical level)."""
+        return max(0, ceil(self.onset_s / bucket_seconds) - 1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +116,7 @@ class Overrides:
     recovered_at: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     failures_enabled: bool = True
     failure_rate_per_hour: float = 2.0
+    benign_enabled: bool = True  # deploys, batch jobs, traffic surges, log rotation
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recovered_at", MappingProxyType(dict(self.recovered_at)))
@@ -96,6 +136,7 @@ class Overrides:
                 frozenset(self.recovered_at.items()),
                 self.failures_enabled,
                 self.failure_rate_per_hour,
+                self.benign_enabled,
             )
         )
 

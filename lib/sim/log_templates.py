@@ -1,4 +1,9 @@
-"""Log line templates: routine INFO noise per role, and what each incident type writes.
+"""Log line templates: routine INFO noise per role, what each incident type writes, and what
+routine work (benign events) writes.
+
+Lines carry the clues an operator would read (an OOM kill, ``No space left on device``,
+retransmissions, a failed password from one address) but never name the failure type: the
+diagnosis has to infer it.
 
 Templates are ``(level, source, message)``; ``message`` is a ``str.format`` pattern whose
 fields are filled by ``lib.sim.logs`` from the server's metrics at that bucket (``cpu``,
@@ -52,6 +57,7 @@ ROUTINE: Final = MappingProxyType(
     }
 )
 
+# Before a failure is visible: its precursor, or the climb of a gradual failure.
 PRECURSOR: Final = MappingProxyType(
     {
         "cpu_overload": (("WARN", "kernel", "load average {load1:.2f} rising on {cores} cores"),),
@@ -153,7 +159,7 @@ VISIBLE: Final = MappingProxyType(
         ),
         ("dns_resolution_failure", Reach.CALLERS): (_UPSTREAM_TIMEOUT,),
         ("security_breach", Reach.TARGET): (
-            ("WARN", "sshd", "Accepted password for deploy from {ip} port {port} ssh2"),
+            ("WARN", "sshd", "Accepted password for svc-backup from {ip} port {port} ssh2"),
             ("ERROR", "auditd", "outbound connection to {ip}:443 by /tmp/kdevtmpfsi, "
              "{n}00 MB sent"),
         ),
@@ -165,4 +171,29 @@ CRASH: Final = ("ERROR", "systemd", "{proc}.service: Main process exited, code=k
                 "status=11/SEGV")  # fmt: skip
 OOM_KILL: Final = ("ERROR", "kernel", "Out of memory: Killed process {pid} ({proc}) "
                    "total-vm:{n}4096kB, anon-rss:{n}2048kB")  # fmt: skip
-RECOVERED: Final = ("INFO", "openmanager-agent", "{failure} on {target} resolved: {strategy}")
+RECOVERED: Final = ("INFO", "openmanager-agent", "{target} back to normal after {strategy}")
+
+# Routine work: the first line at the start of the event, the others now and then during it.
+BENIGN: Final = MappingProxyType(
+    {
+        "deploy": (
+            ("INFO", "systemd", "Stopping {proc}.service for release v2.{n}.{port}..."),
+            ("INFO", "systemd", "Started {proc}.service (release v2.{n}.{port})."),
+            ("WARN", "{proc}", "connection reset by peer during graceful restart"),
+        ),
+        "batch_job": (
+            ("INFO", "CRON", "(postgres) CMD (/usr/local/bin/nightly-etl.sh --all)"),
+            ("INFO", "postgres", "duration: {slow} ms  statement: INSERT INTO reports SELECT"),
+            ("INFO", "postgres", "checkpoint starting: wal; {n}00 buffers to write"),
+        ),
+        "traffic_surge": (
+            ("INFO", "autoscaler", "request rate {rps:.0f} req/s above forecast in {region}, "
+             "capacity OK"),
+            ("INFO", "{proc}", "access summary: {rpm:.0f} requests/min, p50 {resp:.0f} ms"),
+        ),
+        "log_rotation": (
+            ("INFO", "logrotate", "rotating /var/log/{proc}/*.log, compressing with gzip"),
+            ("INFO", "logrotate", "removed {n} rotated logs older than 14 days"),
+        ),
+    }
+)  # fmt: skip

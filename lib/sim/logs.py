@@ -1,9 +1,12 @@
 """Deterministic log lines of one server: routine noise plus what incidents really write.
 
 Routine INFO lines appear about every 40 s, chosen by role; an incident adds WARN/ERROR lines
-on the servers it reaches while it acts on them (sparser during a precursor), a crash or OOM
-line when the process dies, and an INFO line when a recovery ends it. Numbers in messages
-are the server's metrics at that bucket, so logs and charts agree.
+on the servers it reaches while it acts on them (sparser during a precursor or the climb of a
+gradual failure, only during bursts for an intermittent one, fewer for a mild one), a crash
+or OOM line when the process dies, and an INFO line when a recovery ends it. Benign events
+write their routine lines on their targets. Numbers in messages are the server's metrics at
+that bucket, so logs and charts agree. ``LogLine.incident_id`` is ground truth: for the
+evaluation, not for the diagnosis.
 """
 
 from __future__ import annotations
@@ -16,11 +19,20 @@ import numpy as np
 import numpy.typing as npt
 
 from lib.errors import ValidationError
-from lib.sim.failures import Reach
+from lib.sim.benign import benign_between
+from lib.sim.failures import FULL_FROM, Reach, Shape, Wave, wave
 from lib.sim.fleet import Fleet
 from lib.sim.fleet_state import window
 from lib.sim.incidents import Impact, Overrides
-from lib.sim.log_templates import CRASH, OOM_KILL, PRECURSOR, RECOVERED, ROUTINE, VISIBLE
+from lib.sim.log_templates import (
+    BENIGN,
+    CRASH,
+    OOM_KILL,
+    PRECURSOR,
+    RECOVERED,
+    ROUTINE,
+    VISIBLE,
+)
 from lib.sim.metrics import (
     CONNECTIONS,
     CPU,
@@ -41,10 +53,9 @@ from lib.sim.schedule import impacts_between
 ROUTINE_CHANCE: Final = 0.075  # per bucket: about one line every 40 s at 3 s buckets
 VISIBLE_CHANCE: Final = 0.35
 PRECURSOR_CHANCE: Final = 0.08
+BENIGN_CHANCE: Final = 0.05
 MAX_DAYS: Final = 1
 _LOG_DOMAIN: Final = 0x106
-_OOM_CYCLE_S: Final = 150
-_OOM_AT_S: Final = 144  # the OOM kill comes this far into each leak cycle
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ def logs(fleet: Fleet, server: int, b0: int, b1: int, overrides: Overrides) -> t
         writer.write(int(b), routine[hash_ints(fleet.seed, _LOG_DOMAIN, server, int(b)) % 3])
     for impact in impacts_between(fleet, b0, b1, overrides):
         _incident_lines(writer, impact, b0, b1)
+    for impact in benign_between(fleet, b0, b1, overrides):
+        _benign_lines(writer, impact, b0, b1)
     return tuple(sorted(writer.lines, key=lambda line: (line.ts_s, line.message)))
 
 
@@ -140,49 +153,90 @@ class _Writer:
         )
 
 
+def _sparse(
+    writer: _Writer,
+    impact: Impact,
+    buckets: npt.NDArray[np.int64],
+    chance: float,
+    templates: tuple[tuple[str, str, str], ...],
+    extra: dict[str, str],
+) -> None:
+    """Write one of ``templates`` at about ``chance`` of ``buckets``, drawn from the event."""
+    if not buckets.size or not templates:
+        return
+    key = hash_text(impact.incident.id)
+    for b in buckets[uniform(hash_ints(key, writer.server), buckets) < chance]:
+        pick = hash_ints(key, writer.server, int(b)) % len(templates)
+        writer.write(int(b), templates[pick], impact, **extra)
+
+
+def _between(lo: int, hi: int, b0: int, b1: int) -> npt.NDArray[np.int64]:
+    return np.arange(max(lo, b0), min(hi, b1), dtype=np.int64)
+
+
 def _incident_lines(writer: _Writer, impact: Impact, b0: int, b1: int) -> None:
     fleet, server = writer.fleet, writer.server
     incident = impact.incident
+    failure = incident.failure
     key = hash_text(incident.id)
     first_target = incident.targets[0]
     extra = {
         "target": fleet.ids[first_target],
         "region": REGIONS[int(fleet.region[first_target])],
         "ip": f"185.220.{key % 200 + 20}.{(key >> 8) % 250 + 2}",
-        "failure": incident.type,
-        "strategy": incident.failure.recovery.name,
+        "strategy": failure.recovery.name,
     }
-
-    def sparse(
-        lo: int, hi: int, chance: float, templates: tuple[tuple[str, str, str], ...]
-    ) -> None:
-        lo, hi = max(lo, b0), min(hi, b1)
-        if lo >= hi or not templates:
-            return
-        buckets = np.arange(lo, hi, dtype=np.int64)
-        for b in buckets[uniform(hash_ints(key, server), buckets) < chance]:
-            pick = hash_ints(key, server, int(b)) % len(templates)
-            writer.write(int(b), templates[pick], impact, **extra)
-
+    bs = fleet.bucket_seconds
     start = incident.start_bucket
     visible = impact.end_bucket - start
+    climb = {
+        Shape.GRADUAL: int(FULL_FROM * incident.onset_s) // bs,
+        Shape.RAMP: incident.onset_buckets(bs) // 2,
+    }.get(failure.shape, 0)
+    early = PRECURSOR.get(incident.type, ())
     if server in incident.targets:
-        sparse(impact.first_bucket, impact.precursor_end, PRECURSOR_CHANCE,
-               PRECURSOR.get(incident.type, ()))  # fmt: skip
+        before = _between(impact.first_bucket, impact.precursor_end, b0, b1)
+        _sparse(writer, impact, before, PRECURSOR_CHANCE, early, extra)
     for group in impact.groups:
         if server not in group.servers or visible <= 0:
             continue
         g = start + group.lag_buckets
-        sparse(g, g + visible, VISIBLE_CHANCE, VISIBLE.get((incident.type, group.reach), ()))
+        templates = VISIBLE.get((incident.type, group.reach), ())
+        if group.reach is Reach.TARGET and early:
+            # Until a gradual or ramping failure is near its worst, only warnings show.
+            _sparse(writer, impact, _between(g, g + min(climb, visible), b0, b1),
+                    PRECURSOR_CHANCE, early, extra)  # fmt: skip
+            lo = g + min(climb, visible)
+        else:
+            lo = g
+        buckets = _between(lo, g + visible, b0, b1)
+        if failure.shape is Shape.INTERMITTENT:
+            burst = wave(Wave.BURST, (buckets - g) * bs, incident.onset_s, incident.period_s)
+            buckets = buckets[burst == 1]
+        _sparse(writer, impact, buckets, VISIBLE_CHANCE * incident.scale, templates, extra)
         if group.reach is not Reach.TARGET:
             continue
         if incident.type == "application_crash" and b0 <= g < b1:
             writer.write(g, CRASH, impact, **extra)
         if incident.type == "memory_leak":
-            bs = fleet.bucket_seconds
-            buckets = np.arange(max(g, b0), min(g + visible, b1), dtype=np.int64)
-            phase = (buckets - g) * bs % _OOM_CYCLE_S
-            for b in buckets[(phase >= _OOM_AT_S) & (phase < _OOM_AT_S + bs)]:
+            buckets = _between(g, g + visible, b0, b1)
+            kill = wave(Wave.OOM, (buckets - g) * bs, incident.onset_s, incident.period_s)
+            previous = wave(Wave.OOM, (buckets - g - 1) * bs, incident.onset_s, incident.period_s)
+            for b in buckets[(kill == 1) & ((previous == 0) | (buckets == g))]:
                 writer.write(int(b), OOM_KILL, impact, **extra)
         if impact.recovered and server == first_target and b0 <= impact.end_bucket < b1:
             writer.write(impact.end_bucket, RECOVERED, impact, **extra)
+
+
+def _benign_lines(writer: _Writer, impact: Impact, b0: int, b1: int) -> None:
+    """Routine work: a line at the start on each target, then a few while it lasts."""
+    incident = impact.incident
+    if writer.server not in incident.targets:
+        return
+    templates = BENIGN[incident.type]
+    extra = {"region": REGIONS[int(writer.fleet.region[writer.server])]}
+    start = incident.start_bucket
+    if b0 <= start < b1:
+        writer.write(start, templates[0], impact, **extra)
+    during = _between(start + 1, impact.end_bucket, b0, b1)
+    _sparse(writer, impact, during, BENIGN_CHANCE, templates[1:], extra)

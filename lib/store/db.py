@@ -139,6 +139,10 @@ class IncidentRecord(Record):
     resolved_by: Name | None = None
     strategy: Name | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    diagnosis: JsonMap = Field(default_factory=dict)
+    """What the engine concluded from metrics, logs and topology (``Diagnosis.to_dict``)."""
+    scenario: JsonMap = Field(default_factory=dict)
+    """The simulator's truth behind it, for the demo and the evaluation; never decided on."""
 
     @model_validator(mode="after")
     def _closed_says_when(self) -> Self:

@@ -4,10 +4,11 @@ One connection behind a lock serves every thread of the process: history calls a
 and a single writer is what SQLite allows anyway. The file is in WAL mode so other processes
 (``make dev`` with reload, a CLI) read while one writes; the busy timeout is ``timeout_s``.
 
-The tables mirror ``supabase/migrations/`` (``0001_init.sql``, ``0002_push_subscriptions.sql``;
-``_upgrade`` adds 0002's columns to older files). Times are stored as fixed-width UTC text
-(``2026-01-01T00:00:00.000000Z``) so that text order is time order; lists and objects are
-JSON text. Tables are STRICT, so a wrong type fails here as it would in PostgreSQL.
+The tables mirror ``supabase/migrations/`` (``0001_init.sql``, ``0002_push_subscriptions.sql``,
+``0003_incident_diagnosis.sql``; ``_upgrade`` adds 0002's and 0003's columns to older files).
+Times are stored as fixed-width UTC text (``2026-01-01T00:00:00.000000Z``) so that text order
+is time order; lists and objects are JSON text. Tables are STRICT, so a wrong type fails here
+as it would in PostgreSQL.
 
 About 500 lines: a fifth is the DDL, kept beside the code that maps records onto it, and most
 of the rest is the protocol's read signatures, one short method each.
@@ -78,7 +79,9 @@ create table if not exists incidents (
     resolved_at text,
     resolved_by text,
     strategy text,
-    timeline text not null default '[]' check (json_valid(timeline))
+    timeline text not null default '[]' check (json_valid(timeline)),
+    diagnosis text not null default '{}' check (json_valid(diagnosis)),
+    scenario text not null default '{}' check (json_valid(scenario))
 ) strict;
 create index if not exists incidents_started_idx on incidents (started_at desc, id desc);
 create index if not exists incidents_status_idx on incidents (status, started_at desc);
@@ -215,7 +218,7 @@ _INCIDENTS = _Table(
     INCIDENTS,
     IncidentRecord,
     ("id",),
-    frozenset({"servers", "timeline"}),
+    frozenset({"servers", "timeline", "diagnosis", "scenario"}),
     frozenset(
         {"started_at", "detected_at", "recovery_attempted_at", "recovered_at", "escalated_at"}
         | {"resolved_at"}
@@ -243,6 +246,11 @@ _PUSH_UPGRADE = {
     "failures": "integer not null default 0 check (failures >= 0)",
     "last_error": "text",
     "last_sent_at": "text",
+}
+# Columns 0003_incident_diagnosis.sql added.
+_INCIDENT_UPGRADE = {
+    "diagnosis": "text not null default '{}' check (json_valid(diagnosis))",
+    "scenario": "text not null default '{}' check (json_valid(scenario))",
 }
 _AUDIT = _Table(AUDIT_LOG, AuditEntry, ("id",), frozenset({"details"}), _TIMES)
 _TRANSCRIPTS = _Table(TRANSCRIPTS, TranscriptRecord, ("id",), frozenset({"meta"}), _TIMES)
@@ -279,10 +287,11 @@ class _Where:
 
 def _upgrade(conn: sqlite3.Connection) -> None:
     """Add the columns later migrations brought to a file an older version created."""
-    have = {row["name"] for row in conn.execute(f"pragma table_info({PUSH_SUBSCRIPTIONS})")}
-    for column, definition in _PUSH_UPGRADE.items():
-        if column not in have:
-            conn.execute(f"alter table {PUSH_SUBSCRIPTIONS} add column {column} {definition}")
+    for table, columns in ((PUSH_SUBSCRIPTIONS, _PUSH_UPGRADE), (INCIDENTS, _INCIDENT_UPGRADE)):
+        have = {row["name"] for row in conn.execute(f"pragma table_info({table})")}
+        for column, definition in columns.items():
+            if column not in have:
+                conn.execute(f"alter table {table} add column {column} {definition}")
 
 
 class SqliteRepository:

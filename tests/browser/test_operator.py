@@ -1,4 +1,4 @@
-"""An operator signs in, injects database_timeout into a database server through the panel,
+"""An operator signs in, injects a network failure into a database server through the panel,
 sees the card turn warning or critical and the alert in the feed, acknowledges it, and sees the
 card healthy again once the engine's recovery has worked."""
 
@@ -22,7 +22,7 @@ def test_inject_alert_and_recovery(page: Page, console: Console, page_errors: Pa
     assert page.is_hidden("#inject-panel"), "viewers do not see the operator panel"
     sign_in(page)
     page.wait_for_selector("#inject-panel", state="visible")
-    page.select_option("#inject-type", "database_timeout")
+    page.select_option("#inject-type", "network_failure")  # sudden: a DB timeout ramps
     page.fill("#inject-duration", "30")
     page.check(f"#inject-targets input[value='{target}']")
     page.click("#inject button[type='submit']")

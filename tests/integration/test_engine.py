@@ -12,6 +12,7 @@ from lib.clock import FixedClock
 from lib.config import DEFAULT_EPOCH_S, Settings
 from lib.engine import Engine, EngineLimits
 from lib.engine.operator import acknowledge_alert, inject, resolve
+from lib.engine.pipeline import EARLY_RECHECK
 from lib.engine.world import RECOVERED, WORLD_KEY
 from lib.errors import Conflict, NotFound, ValidationError
 from lib.store.memory_kv import MemoryKv
@@ -64,22 +65,25 @@ def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRep
     engine, kv = make_engine(repo, clock, recovery_success_rate=1.0)
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)  # let the detector learn
-    incident = inject(engine, clock.now(), "cpu_overload", ["api-02"], 1200)
-    events = run_minutes(engine, clock, 10)
+    incident = inject(engine, clock.now(), "cpu_overload", ["api-02"], 1200, "severe")
+    events = run_minutes(engine, clock, 20)  # a CPU overload ramps up over 1 to 10 minutes
 
     changes = [e.data["change"] for e in events if e.kind == "incident"]
     assert changes[:3] == ["detected", "recovery_started", "recovered"]
     assert changes[-1] == "closed"
     detected = next(e for e in events if e.kind == "incident")
-    assert detected.data["id"] == incident.id
+    # The engine names incidents after what it saw: the root server and the bucket.
+    assert detected.data["id"] == f"inc-api-02-{detected.bucket}"
     assert detected.data["root_server"] == "api-02"
-    # An alert fires within two buckets; the grouped notification waits two more for the
-    # rest of the cascade, so that one incident is one notification.
+    assert detected.data["type"] == "cpu_overload"
+    # An alert fires by the end of the ramp; diagnosis names the failure once its signature
+    # shows, within the ramp too (groups are diagnosed again every few buckets early on).
     first_alert = min(e.bucket for e in events if e.data.get("transition") == "fired")
-    assert first_alert - incident.start_bucket <= 2
-    assert detected.bucket - first_alert <= 2
+    ramp = incident.onset_buckets(3)
+    assert first_alert - incident.start_bucket <= ramp + 2
+    assert detected.bucket - incident.start_bucket <= ramp + EARLY_RECHECK[1] + 2
 
-    record = repo.get_incident(incident.id)
+    record = repo.get_incident(detected.data["id"])
     assert record is not None
     assert record.status == "recovered"
     assert record.strategy == "scale_up"
@@ -89,9 +93,19 @@ def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRep
         "recovery_started",
         "recovered",
     ]
+    # Onset as observed: from the precursor (90 s before the start) to the end of the ramp.
+    true_start = engine.fleet.epoch_s + incident.start_bucket * 3
+    assert -90 <= record.started_at.timestamp() - true_start <= 3 * incident.onset_buckets(3)
+    # The truth is kept apart, labelled as the simulator's.
+    assert record.diagnosis["type"] == "cpu_overload"
+    assert record.diagnosis["evidence"]["metrics"]
+    assert record.scenario["incidents"][0]["id"] == incident.id
+    # The fix fitted the simulated failure: the world ended it.
     assert kv.hget(WORLD_KEY, f"{RECOVERED}{incident.id}") is not None
     alerts = repo.list_alerts(server_id="api-02")
-    assert {a.metric for a in alerts} >= {"cpu_pct"}
+    # Caught during its ramp: alerts on what a CPU overload moves, not always CPU itself yet.
+    assert alerts
+    assert {a.metric for a in alerts} <= {"cpu_pct", "load1", "response_ms", "error_pct"}
     assert all(a.state == "resolved" for a in alerts)
 
 
@@ -100,11 +114,16 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)
-    incident = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
-    run_minutes(engine, clock, 5)
-    record = repo.get_incident(incident.id)
+    inject(engine, clock.now(), "config_error", ["api-03"], 3600, "severe")
+    events = run_minutes(engine, clock, 5)
+    detected = next(e for e in events if e.kind == "incident")
+    record = repo.get_incident(detected.data["id"])
     assert record is not None
     assert record.status == "escalated"
+    # Two attempts (the diagnosed type's strategy, then the next hypothesis'), then escalation.
+    steps = [t.event for t in record.timeline]
+    assert steps.count("recovery_started") == len(record.diagnosis["attempts"]) == 2
+    assert steps[-1] == "escalated"
     firing = repo.list_alerts(server_id="api-03", states=["firing"])
     assert firing
     assert {a.level for a in firing} == {"critical"}
@@ -117,11 +136,11 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     with pytest.raises(NotFound):
         acknowledge_alert(engine, clock.now(), "al-api-03-cpu_pct-1", "user:kim")
 
-    resolve(engine, clock.now(), incident.id, "user:kim")
+    resolve(engine, clock.now(), record.id, "user:kim")
     with pytest.raises(Conflict):
-        resolve(engine, clock.now(), incident.id, "user:kim")
+        resolve(engine, clock.now(), record.id, "user:kim")
     run_minutes(engine, clock, 5)
-    closed = repo.get_incident(incident.id)
+    closed = repo.get_incident(record.id)
     assert closed is not None
     assert (closed.status, closed.resolved_by) == ("resolved", "user:kim")
 
@@ -227,8 +246,8 @@ def test_notifications_at_or_above_the_minimum_level_reach_the_notifier_once(
     )
     engine.advance(clock.now())
     run_minutes(engine, clock, 10)
-    inject(engine, clock.now(), "database_timeout", ["db-02"], 600)
-    run_minutes(engine, clock, 5)
+    inject(engine, clock.now(), "database_timeout", ["db-02"], 600, "severe")
+    run_minutes(engine, clock, 10)  # it ramps up over 1 to 8 minutes
     assert received
     assert all(n.level.label in ("error", "critical") for n in received)
     opened = [n for n in received if n.reason == "opened"]

@@ -6,8 +6,9 @@ Python floats (IEEE doubles) for arithmetic. Float32 results are emulated by rou
 single precision after each float32 operation, which is exact for ``+ - *``: a double holds
 more than twice a single's precision, so rounding twice never differs from rounding once.
 
-It reuses the data of the package (the fleet's per-server constants, the failure catalogue
-and which incidents exist) but none of its arithmetic. Tests use it as an oracle for
+It reuses the data of the package (the fleet's per-server constants, the event catalogue,
+which failures and benign events exist and their drawn parameters: magnitude scale, onset,
+burst period) but none of its arithmetic. Tests use it as an oracle for
 ``window``; the benchmark uses it as the per-server loop baseline.
 """
 
@@ -24,9 +25,10 @@ from lib.sim.baseline import (
     LANE_DOMAIN,
     knot_buckets,
 )
-from lib.sim.failures import ONSET_S, SETTLE_S, Effect, Op, Wave
+from lib.sim.benign import benign_between
+from lib.sim.failures import SETTLE_S, Effect, Op, Shape, Wave
 from lib.sim.fleet import Fleet
-from lib.sim.incidents import Impact, Overrides, precursor_buckets, settle_buckets
+from lib.sim.incidents import Impact, Incident, Overrides, precursor_buckets, settle_buckets
 from lib.sim.profiles import HOURLY_LOAD, WEEKDAY_BLEND_S, WEEKEND_LOAD
 from lib.sim.roles import REGION_UTC_OFFSET_S, REGIONS
 from lib.sim.schedule import impacts_between
@@ -150,20 +152,24 @@ def _clip(metric: int, v: float) -> float:
     return min(v, 100.0) if metric in PERCENT else v
 
 
-def wave(kind: Wave, elapsed_s: int) -> float:
+def wave(kind: Wave, elapsed_s: int, incident: Incident) -> float:
+    onset_s, period_s = incident.onset_s, incident.period_s
     if kind is Wave.CONST:
         return 1.0
     if kind is Wave.FILL:
-        return min(0.9 + 0.1 * elapsed_s / 300, 1.0)
+        return min(elapsed_s / onset_s, 1.0)
+    if kind is Wave.FULL:
+        return min(max((elapsed_s / onset_s - 0.95) / (1.0 - 0.95), 0.0), 1.0)
     if kind is Wave.PULSE:
         return 0.55 + 0.45 * abs(elapsed_s % 120 - 60) / 60
-    phase = elapsed_s % 150
-    running = phase < 144
-    if kind is Wave.LEAK:
-        return 0.82 + 0.18 * phase / 144 if running else 0.0
+    if kind is Wave.BURST:
+        return 1.0 if elapsed_s % period_s < 0.4 * period_s else 0.12
+    phase = elapsed_s % onset_s
+    running = phase < onset_s - 6
     if kind is Wave.OOM:
         return 0.0 if running else 1.0
-    return 1.0 if running else 0.0
+    leak = phase / (onset_s - 6) if running else 0.0
+    return leak if kind is Wave.LEAK else leak * leak
 
 
 def change(v: float, effect: Effect, strength: float) -> float:
@@ -180,12 +186,17 @@ def effects_at(
     impact: Impact, server: int, bucket: int, bucket_seconds: int
 ) -> list[tuple[Effect, float]]:
     """The effects ``impact`` has on ``server`` at ``bucket``, with their strengths."""
-    failure = impact.incident.failure
-    start = impact.incident.start_bucket
+    incident = impact.incident
+    failure = incident.failure
+    start = incident.start_bucket
     found: list[tuple[Effect, float]] = []
+
+    def scaled(effect: Effect, strength: float) -> tuple[Effect, float]:
+        return effect, strength * incident.scale if effect.scaled else strength
+
     if server in impact.targets and impact.first_bucket <= bucket < impact.precursor_end:
         p = precursor_buckets(failure, bucket_seconds)
-        found += [(e, (bucket - start + p + 1) / (p + 1)) for e in failure.precursor]
+        found += [scaled(e, (bucket - start + p + 1) / (p + 1)) for e in failure.precursor]
     visible = impact.end_bucket - start
     if visible <= 0:
         return found
@@ -196,23 +207,30 @@ def effects_at(
         if not 0 <= elapsed < visible + settle_buckets(bucket_seconds):
             continue
         elapsed_s = elapsed * bucket_seconds
-        onset = failure.onset
-        a = onset + (1.0 - onset) * min(elapsed_s / ONSET_S, 1.0)
+        a = 1.0
+        if failure.shape in (Shape.SUDDEN, Shape.RAMP):
+            a = min((elapsed + 1) * bucket_seconds / incident.onset_s, 1.0)
         if elapsed >= visible:
             x = min((elapsed - visible + 1) * bucket_seconds / SETTLE_S, 1.0)
             a = a * ((1.0 - x) * (1.0 - x) * (1.0 - x))
         for effect in failure.effects_on(group.reach):
-            strength = a if effect.wave is Wave.CONST else a * wave(effect.wave, elapsed_s)
-            found.append((effect, strength))
+            strength = (
+                a if effect.wave is Wave.CONST else a * wave(effect.wave, elapsed_s, incident)
+            )
+            found.append(scaled(effect, strength))
     return found
 
 
 def reference_window(
     fleet: Fleet, b0: int, b1: int, overrides: Overrides, servers: list[int]
 ) -> tuple[list[list[list[float]]], list[list[list[int]]]]:
-    """Values ``[bucket][server][metric]`` and ground truth, the way a loop computes them."""
+    """Values ``[bucket][server][metric]`` and ground truth (``ground_truth(...).cells``), the
+    way a loop computes them."""
     per_knot = knot_buckets(fleet.bucket_seconds)
-    impacts = impacts_between(fleet, b0, b1, overrides)
+    # Benign events act first, then failures; truth indexes both together by (start, id).
+    applied = benign_between(fleet, b0, b1, overrides) + impacts_between(fleet, b0, b1, overrides)
+    by_start = sorted(applied, key=lambda i: (i.incident.start_bucket, i.incident.id))
+    index_of = {id(impact): index for index, impact in enumerate(by_start)}
     values = [[[0.0] * N_METRICS for _ in servers] for _ in range(b0, b1)]
     truth = [[[-1] * N_METRICS for _ in servers] for _ in range(b0, b1)]
     for column, server in enumerate(servers):
@@ -226,11 +244,12 @@ def reference_window(
             v0, v1 = knots[k], knots[k + 1]
             row = [f32(f32(f32(v1[m] - v0[m]) * weight) + v0[m]) for m in range(N_METRICS)]
             marks = truth[b - b0][column]
-            for index, impact in enumerate(impacts):
+            for impact in applied:
                 work = list(row)
                 for effect, strength in effects_at(impact, server, b, fleet.bucket_seconds):
                     work[effect.metric] = change(work[effect.metric], effect, strength)
-                    marks[effect.metric] = index
+                    if strength > 0:
+                        marks[effect.metric] = index_of[id(impact)]
                 row = [f32(v) for v in work]
             values[b - b0][column] = row
     return values, truth

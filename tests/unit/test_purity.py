@@ -1,8 +1,8 @@
 """The functional core is pure, and each pure package's public face is honest.
 
-``lib.sim``, ``lib.detect``, ``lib.alerts``, ``lib.analysis`` and the answer logic of
-``lib.ai`` take numbers and return numbers: they import nothing from the shell, read no clock,
-no environment and no global random generator. Their ``__all__`` lists exactly the public
+``lib.sim``, ``lib.detect``, ``lib.alerts``, ``lib.analysis``, ``lib.diagnose`` and the answer
+logic of ``lib.ai`` take numbers and return numbers: they import nothing from the shell, read
+no clock, no environment and no global random generator. Their ``__all__`` lists exactly the public
 names they export.
 """
 
@@ -20,6 +20,7 @@ import lib.ai
 import lib.alerts
 import lib.analysis
 import lib.detect
+import lib.diagnose
 import lib.sim
 
 FORBIDDEN = (
@@ -45,6 +46,7 @@ PACKAGES: dict[ModuleType, tuple[tuple[str, ...], dict[str, set[str]]]] = {
     }),
     lib.alerts: (("lib.sim", "sys", "datetime"), {}),
     lib.analysis: (("lib.sim", "sys", "datetime"), {}),
+    lib.diagnose: (("sys", "datetime", "lib.alerts", "lib.detect"), {}),
     lib.ai: (("sys", "datetime", "asyncio", "starlette", "fastapi"), {
         "llm.py": {"time", "httpx", "asyncio"},
         "conversations.py": {"lib.store.kv"},
@@ -102,3 +104,16 @@ def test_the_simulator_shows_the_face_the_engine_uses() -> None:
         "processes", "LogLine", "Process", "SERVER_STATUSES",
     }  # fmt: skip
     assert set(lib.sim.__all__) >= required
+
+
+# The catalogue is the runbook diagnosis may read; everything else in the simulator is the
+# answer key (schedule, impacts, truth arrays, labelled logs) or the world itself.
+CATALOGUE = {"FAILURE_TYPES", "METRICS", "Reach"}
+
+
+def test_diagnosis_reads_the_catalogue_and_nothing_else_of_the_simulator() -> None:
+    for path in Path(lib.diagnose.__file__ or "").parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lib.sim"):
+                assert node.module == "lib.sim", (path.name, node.module)
+                assert {a.name for a in node.names} <= CATALOGUE, path.name

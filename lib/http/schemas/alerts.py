@@ -65,18 +65,26 @@ class AlertList(BaseModel):
 
 
 def alert_incidents(view: FleetView) -> dict[str, str]:
-    """Alert id → id of the tracked incident whose alert group holds that alert."""
+    """Alert id → id of the tracked incident whose alert group holds that alert.
+
+    A group hiding two failures holds two incidents: an alert belongs to the one whose
+    servers include its own, else to the first.
+    """
     state = view.world.state
     if state is None:
         return {}
-    by_group = {t.group_id: t.id for t in state.incidents}
+    by_group: dict[str, list] = {}
+    for t in state.incidents:
+        for g in t.groups or (t.group_id,):
+            by_group.setdefault(g, []).append(t)
     ids = view.fleet.ids
-    return {
-        alert_id(ids[m.server], m.metric, m.fired_bucket): by_group[g.id]
-        for g in state.groups
-        if g.id in by_group
-        for m in g.members
-    }
+    out = {}
+    for g in state.groups:
+        for m in g.members if g.id in by_group else ():
+            owners = by_group[g.id]
+            owner = next((t for t in owners if m.server in t.servers), owners[0])
+            out[alert_id(ids[m.server], m.metric, m.fired_bucket)] = owner.id
+    return out
 
 
 def _summary(server: str, metric: str, level: str, state: str) -> Text:

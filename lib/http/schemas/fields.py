@@ -19,6 +19,8 @@ RegionName = Literal[REGIONS]  # type: ignore[valid-type]
 EnvName = Literal[ENVIRONMENTS]  # type: ignore[valid-type]
 StatusName = Literal[STATUS_NAMES]  # type: ignore[valid-type]
 FailureTypeName = Literal[tuple(FAILURE_TYPES)]  # type: ignore[valid-type]
+DiagnosedTypeName = Literal[(*FAILURE_TYPES, "unknown")]  # type: ignore[valid-type]
+"""A catalogue type or ``unknown``: what diagnosis may conclude."""
 STATUS_KO = {"healthy": "정상", "warning": "경고", "critical": "심각", "offline": "오프라인"}
 ServerId = Annotated[str, Field(min_length=1, max_length=32, examples=["web-01"])]
 

@@ -4,13 +4,17 @@ Three sources, most current first: the engine's open tracks, the stored records,
 incidents operators injected that the engine has not detected (``status: "injected"``; an
 operator started them, so they are known). Incidents the simulator schedules by itself appear
 only once detected: before that nobody could know of them.
+
+What the engine concluded (``diagnosis``, and ``type``, ``root_server``, ``servers``,
+``started_at`` from it) is kept apart from what the simulator did (``scenario``, its ground
+truth, labelled as such, for the demo and the evaluation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,7 +22,14 @@ from lib.engine.view import FleetView
 from lib.engine.world import IncidentTrack, World
 from lib.http.reads import Reading
 from lib.http.schemas.alerts import Alert, alert_incidents
-from lib.http.schemas.fields import CommaList, FailureTypeName, Instant, ServerId, Text
+from lib.http.schemas.fields import (
+    CommaList,
+    DiagnosedTypeName,
+    FailureTypeName,
+    Instant,
+    ServerId,
+    Text,
+)
 from lib.sim import FAILURE_TYPES
 from lib.sim import Incident as SimIncident
 from lib.store.db import IncidentRecord, IncidentStatus
@@ -38,7 +49,7 @@ class IncidentQuery(BaseModel):
     status: Annotated[list[IncidentState] | None, CommaList] = Field(
         None, description="Keep these statuses (repeat or comma-separate)."
     )
-    type: FailureTypeName | None = Field(None, description="Failure type.")
+    type: DiagnosedTypeName | None = Field(None, description="Failure type (diagnosed).")
     server: ServerId | None = Field(None, description="Only incidents touching this server.")
     from_: Instant | None = Field(None, alias="from", description="Started at or after this.")
     to: Instant | None = Field(None, description="Started before this.")
@@ -58,9 +69,69 @@ class TimelineStep(BaseModel):
     reason: str | None = None
 
 
-class Incident(BaseModel):
-    id: str = Field(examples=["inc-2880-1", "inj-583201-3fa2c1"])
+class Hypothesis(BaseModel):
+    type: DiagnosedTypeName
+    score: float = Field(ge=0, le=1)
+
+
+class MovedMetric(BaseModel):
+    server: str
+    metric: str
+    direction: Literal["up", "down"]
+    baseline: float
+    observed: float
+    z: float = Field(description="How many of its normal variations it moved.")
+    onset_bucket: int = Field(description="Where this move began (-1: not settled yet).")
+
+
+class EvidenceLog(BaseModel):
+    bucket: int
+    server: str
+    level: str
+    source: str
+    message: str
+
+
+class Evidence(BaseModel):
+    metrics: list[MovedMetric] = Field(description="What moved, earliest first.")
+    logs: list[EvidenceLog] = Field(description="Log lines that point to the failure.")
+
+
+class Diagnosis(BaseModel):
+    """What the engine concluded from metrics, logs and topology alone."""
+
+    type: DiagnosedTypeName
+    confidence: float = Field(ge=0, le=1)
+    hypotheses: list[Hypothesis] = Field(description="Candidates, most likely first.")
+    root_server: str
+    affected: list[str]
+    onset_bucket: int = Field(description="Where the anomaly began, as observed.")
+    evidence: Evidence
+    summary: Text
+    attempts: list[str] = Field(description="Recovery strategies planned, in order.")
+
+
+class ScenarioIncident(BaseModel):
+    id: str
     type: FailureTypeName
+    targets: list[str]
+    start_bucket: int
+    injected: bool
+
+
+class Scenario(BaseModel):
+    """The simulator's ground truth behind an incident: never used by the engine's decisions."""
+
+    source: Literal["simulator ground truth"] = "simulator ground truth"
+    incidents: list[ScenarioIncident]
+
+
+class Incident(BaseModel):
+    id: str = Field(examples=["inc-api-02-2880", "inj-583201-3fa2c1"])
+    type: DiagnosedTypeName = Field(
+        description="The diagnosed type; for an injected incident not detected yet, the "
+        "type the operator injected."
+    )
     severity: Literal["warning", "error", "critical"]
     status: IncidentState
     open: bool = Field(description="Still acting or being handled.")
@@ -84,6 +155,14 @@ class Incident(BaseModel):
     )
     description: Text = Field(description="What this failure type does.")
     summary: Text
+    diagnosis: Diagnosis | None = Field(
+        None, description="What the engine concluded (null: not detected yet)."
+    )
+    scenario: Scenario | None = Field(
+        None,
+        description="The simulator's ground truth behind it, for the demo and the evaluation: "
+        "not what the engine concluded.",
+    )
 
 
 class IncidentList(BaseModel):
@@ -97,9 +176,51 @@ class IncidentDetail(Incident):
     open_alerts: list[Alert] = Field(description="Its alerts open now, in full.")
 
 
+_UNKNOWN_TEXT = Text(
+    en="An anomaly that harms service but matches no failure of the catalogue: an operator "
+    "should look.",
+    ko="서비스에 영향을 주지만 카탈로그의 어떤 장애와도 맞지 않는 이상: 운영자 확인이 필요합니다.",
+)
+
+
 def _describe(kind: str) -> Text:
-    failure = FAILURE_TYPES[kind]
+    failure = FAILURE_TYPES.get(kind)
+    if failure is None:
+        return _UNKNOWN_TEXT
     return Text(en=failure.description_en, ko=failure.description_ko)
+
+
+def _severity(kind: str) -> str:
+    failure = FAILURE_TYPES.get(kind)
+    return "error" if failure is None else failure.severity
+
+
+def diagnosis_of(data: dict[str, Any], attempts: Sequence[str] = ()) -> Diagnosis | None:
+    """The API form of a stored diagnosis (``Diagnosis.to_dict``); ``None`` when empty."""
+    if not data:
+        return None
+    return Diagnosis(
+        type=data["type"],
+        confidence=data["confidence"],
+        hypotheses=[Hypothesis(**h) for h in data["hypotheses"]],
+        root_server=data["root_server"],
+        affected=data["affected"],
+        onset_bucket=data["onset_bucket"],
+        evidence=Evidence(**data["evidence"]),
+        summary=Text(en=data["summary_en"], ko=data["summary_ko"]),
+        attempts=list(data.get("attempts", attempts)),
+    )
+
+
+def scenario_of(data: dict[str, Any]) -> Scenario | None:
+    """The API form of a stored scenario; ``None`` when empty."""
+    return Scenario(incidents=data["incidents"]) if data else None
+
+
+def explained_ids(tracks: Iterable[IncidentTrack], records: Iterable[IncidentRecord]) -> set[str]:
+    """Simulator incident ids some engine incident has been found to lie behind."""
+    scenarios = [t.scenario for t in tracks] + [r.scenario for r in records]
+    return {i["id"] for s in scenarios for i in s.get("incidents", [])}
 
 
 def _summary(kind: str, root: str | None, n_servers: int, status: str) -> Text:
@@ -133,7 +254,7 @@ class IncidentShaper:
         return Incident(
             id=t.id,
             type=t.type,
-            severity=FAILURE_TYPES[t.type].severity,  # type: ignore[arg-type]
+            severity=_severity(t.type),  # type: ignore[arg-type]
             status=t.status,  # type: ignore[arg-type]
             open=True,
             injected=t.id in self.injected,
@@ -151,6 +272,8 @@ class IncidentShaper:
             alerts=self.alerts.get(t.id, []),
             description=_describe(t.type),
             summary=_summary(t.type, root, len(servers), t.status),
+            diagnosis=diagnosis_of(t.diagnosis, t.attempts),
+            scenario=scenario_of(t.scenario),
         )
 
     def stored(self, r: IncidentRecord) -> Incident:
@@ -159,7 +282,7 @@ class IncidentShaper:
         return Incident(
             id=r.id,
             type=r.type,  # type: ignore[arg-type]
-            severity=FAILURE_TYPES[r.type].severity,  # type: ignore[arg-type]
+            severity=_severity(r.type),  # type: ignore[arg-type]
             status=r.status,
             open=r.status not in ("recovered", "resolved"),
             injected=r.id in self.injected,
@@ -181,6 +304,8 @@ class IncidentShaper:
             alerts=self.alerts.get(r.id, []),
             description=_describe(r.type),
             summary=_summary(r.type, r.root_server, len(r.servers), r.status),
+            diagnosis=diagnosis_of(r.diagnosis),
+            scenario=scenario_of(r.scenario),
         )
 
     def undetected(self, i: SimIncident) -> Incident:
@@ -214,17 +339,35 @@ class IncidentShaper:
             alerts=[],
             description=_describe(i.type),
             summary=_summary(i.type, servers[0], len(servers), status),
+            scenario=Scenario(
+                incidents=[
+                    ScenarioIncident(
+                        id=i.id,
+                        type=i.type,
+                        targets=servers,
+                        start_bucket=i.start_bucket,
+                        injected=True,
+                    )
+                ]
+            ),
         )
 
     def merged(self, records: Iterable[IncidentRecord]) -> list[Incident]:
-        """Tracked, then stored, then undetected injected incidents, each id once."""
+        """Tracked, then stored, then undetected injected incidents, each id once.
+
+        An injected incident an engine incident was found to lie behind is shown through
+        that incident (its ``scenario``), not a second time.
+        """
         world = self.read.view.world
         tracks = world.state.incidents if world.state else ()
+        records = list(records)
         out = {t.id: self.tracked(t) for t in tracks}
         for r in records:
             out.setdefault(r.id, self.stored(r))
+        explained = explained_ids(tracks, records)
         for i in world.injected:
-            out.setdefault(i.id, self.undetected(i))
+            if i.id not in explained:
+                out.setdefault(i.id, self.undetected(i))
         return list(out.values())
 
 
@@ -238,7 +381,7 @@ def open_incident_count(view: FleetView) -> int:
     """Tracked incidents plus the injected ones not detected yet and still acting."""
     world = view.world
     tracks = world.state.incidents if world.state else ()
-    tracked = {t.id for t in tracks}
+    tracked = {t.id for t in tracks} | explained_ids(tracks, ())
     undetected = [i for i in world.injected if i.id not in tracked]
     return len(tracks) + sum(injected_open(world, i, view.bucket) for i in undetected)
 
@@ -246,7 +389,8 @@ def open_incident_count(view: FleetView) -> int:
 def undetected_candidates(read: Reading) -> Sequence[SimIncident]:
     """Injected incidents the engine does not track: the store may still know them."""
     world = read.view.world
-    tracked = {t.id for t in (world.state.incidents if world.state else ())}
+    tracks = world.state.incidents if world.state else ()
+    tracked = {t.id for t in tracks} | explained_ids(tracks, ())
     return [i for i in world.injected if i.id not in tracked]
 
 

@@ -130,7 +130,10 @@ class LogEntry(BaseModel):
     level: LogLevel
     source: str
     message: str
-    incident_id: str | None
+    incident_id: str | None = Field(
+        description="The simulator's label: which simulated failure wrote it (its scenario "
+        "id), shown for the demo; diagnosis never reads it."
+    )
 
 
 class ServerLogs(BaseModel):

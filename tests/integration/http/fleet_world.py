@@ -1,10 +1,12 @@
 """A fleet with a history, built once per test run for the read routes' tests.
 
 Spontaneous failures are off and every recovery fails, so what exists is exactly what the
-builder did: a cpu_overload on web-02 that came and went (stored, resolved), a memory_leak on
+builder did: a config_error on web-02 that came and went (stored, resolved), a memory_leak on
 api-03 still open with an acknowledged alert, and a disk_full on db-02 injected after the last
-processed bucket (not detected yet). Tests only read it: the clock never moves, and no batch
-of buckets waits, so reads do not advance the engine either.
+processed bucket (not detected yet). ``closed`` and ``open`` are the engine's incident ids
+(what it diagnosed), ``injected`` the simulator's id of the undetected one. Tests only read
+it: the clock never moves, and no batch of buckets waits, so reads do not advance the engine
+either.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ class FleetWorld:
         return https_client(self.app)
 
 
+def _detected(engine: Engine, injected_id: str) -> str:
+    """The id of the engine's incident that the simulator's ``injected_id`` lies behind."""
+    found = [
+        r.id
+        for r in engine.repo().list_incidents(limit=100)
+        if injected_id in {i["id"] for i in r.scenario.get("incidents", [])}
+    ]
+    assert len(found) == 1, (injected_id, found)
+    return found[0]
+
+
 def _run(engine: Engine, clock: FixedClock, minutes: int) -> None:
     for _ in range(minutes):
         clock.advance(60)
@@ -65,18 +78,21 @@ def fleet_world() -> FleetWorld:
     engine = state_of(app).engine
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
-    closed = inject(engine, clock.now(), "cpu_overload", ["web-02"], 120)
+    # A leak climbs for 20 to 180 minutes to its OOM kill: the world stands just before it,
+    # memory at its top. A sudden config error comes and goes during its last 8 minutes.
+    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 4 * 3600)
+    climb = (still_open.onset_s - 30) // 60
+    _run(engine, clock, climb - 8)
+    closed = inject(engine, clock.now(), "config_error", ["web-02"], 120)
     _run(engine, clock, 8)
-    still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 3600)
-    _run(engine, clock, 4)
     firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")
     pending = inject(engine, clock.now(), "disk_full", ["db-02"], 600)
     return FleetWorld(
         app=app,
         clock=clock,
-        closed=closed.id,
-        open=still_open.id,
+        closed=_detected(engine, closed.id),
+        open=_detected(engine, still_open.id),
         injected=pending.id,
         acknowledged_alert=firing[0].id,
         directory=directory,

@@ -52,10 +52,12 @@ def test_sla_over_the_last_hour_from_statuses(client: TestClient) -> None:
     assert budget["consumed_s"] == pytest.approx(body["fleet"]["downtime_s"], rel=1e-3)
     assert [b["window_s"] for b in budget["burn_rates"]] == [3600, 21600, 86400]
     times = body["incident_times"]
-    assert (times["n_incidents"], times["n_detected"], times["n_open"]) == (2, 2, 1)
+    # The config error, and the leak if it began within the hour (it climbs 20-180 minutes).
+    assert times["n_incidents"] == times["n_detected"] == times["n_open"] + 1
     assert 0 < times["mttd_s"] < 300
     assert times["mttr_s"] is not None
-    assert times["n_acknowledged"] == 2  # recovery attempts (and kim's acknowledgement)
+    # Recovery attempts (and kim's acknowledgement), of the incidents within the hour.
+    assert times["n_acknowledged"] == times["n_incidents"]
     assert "가용성" in body["summary"]["ko"]
 
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from lib.clock import FixedClock
 from lib.engine.view import fleet_view
 from lib.http.app import create_app
+from lib.sim import incidents_between
 from lib.store.memory_kv import MemoryKv
 from tests.integration.http.conftest import (
     assert_error,
@@ -45,8 +46,9 @@ def test_open_past_and_injected_incidents_newest_first(
     client: TestClient, world: FleetWorld
 ) -> None:
     found = incidents(client)
-    assert [i["id"] for i in found] == [world.injected, world.open, world.closed]
-    injected, still_open, closed = found
+    # The leak began first: it climbs for tens of minutes while the config error comes and goes.
+    assert [i["id"] for i in found] == [world.injected, world.closed, world.open]
+    injected, closed, still_open = found
     assert (injected["status"], injected["open"], injected["injected"]) == ("injected", True, True)
     assert injected["detected_at"] is None
     assert injected["servers"] == ["db-02"]
@@ -58,6 +60,18 @@ def test_open_past_and_injected_incidents_newest_first(
     events = [step["event"] for step in still_open["timeline"]]
     assert events[:2] == ["started", "detected"]
     assert still_open["detected_bucket"] >= still_open["started_bucket"]
+    # What the engine concluded, apart from what the simulator did.
+    diagnosis = still_open["diagnosis"]
+    assert diagnosis["type"] == still_open["type"] == "memory_leak"
+    assert diagnosis["root_server"] == "api-03"
+    assert "memory_pct" in {m["metric"] for m in diagnosis["evidence"]["metrics"]}
+    assert diagnosis["summary"]["ko"]
+    assert diagnosis["attempts"]
+    assert 0 < diagnosis["confidence"] <= 1
+    assert still_open["scenario"]["source"] == "simulator ground truth"
+    assert still_open["scenario"]["incidents"][0]["targets"] == ["api-03"]
+    assert injected["diagnosis"] is None
+    assert injected["scenario"]["incidents"][0]["id"] == world.injected
     assert (closed["status"], closed["open"]) == ("resolved", False)
     assert closed["resolved_by"] == "self"
     assert closed["timeline"][-1]["event"] == "closed"
@@ -73,9 +87,14 @@ def test_filters(client: TestClient, world: FleetWorld) -> None:
     assert [i["id"] for i in incidents(client, type="memory_leak")] == [world.open]
     assert [i["id"] for i in incidents(client, server="web-02")] == [world.closed]
     assert [i["id"] for i in incidents(client, limit=1)] == [world.injected]
-    start = START + 15 * 60  # after the closed one began, before the open one
-    assert [i["id"] for i in incidents(client, **{"from": start})] == [world.injected, world.open]
-    assert [i["id"] for i in incidents(client, to=start)] == [world.closed]
+    # The engine dates an incident from the onset it observed: the leak's (a slow climb)
+    # comes before the closed config error's.
+    start = {i["id"]: i for i in incidents(client)}[world.closed]["started_at"]
+    assert [i["id"] for i in incidents(client, **{"from": start})] == [
+        world.injected,
+        world.closed,
+    ]
+    assert [i["id"] for i in incidents(client, to=start)] == [world.open]
 
 
 @pytest.mark.parametrize(
@@ -116,6 +135,10 @@ def test_detail_with_its_open_alerts(client: TestClient, world: FleetWorld) -> N
     assert injected["status"] == "injected"
 
 
+def test_unknown_is_a_type_one_may_filter_on(client: TestClient) -> None:
+    assert incidents(client, type="unknown") == []
+
+
 def test_unknown_incident_is_404(client: TestClient) -> None:
     error = assert_error(client.get("/api/incidents/inc-1-1"), 404, "not_found")
     assert error["details"] == {"incident_id": "inc-1-1"}
@@ -127,9 +150,10 @@ def test_scheduled_incidents_stay_hidden_until_detected(tmp_path: Path) -> None:
     with https_client(app) as client:
         fleet = client.get("/api/fleet").json()
         view = fleet_view(state_of(app).engine, START)
-        assert view.active_incidents  # the seeded schedule has one acting now
+        acting = incidents_between(view.fleet, view.bucket, view.bucket + 1, view.overrides)
+        assert acting  # the seeded schedule has one acting now
         assert not view.tracked_incidents
         assert incidents(client) == []
         assert fleet["summary"]["active_incidents"] == 0
-        for incident in view.active_incidents:
+        for incident in acting:
             assert_error(client.get(f"/api/incidents/{incident.id}"), 404, "not_found")

@@ -132,7 +132,7 @@ def test_tools_are_listed_with_schemas_and_operator_tools_only_to_operators(
 
 
 def test_every_read_tool_answers_what_the_rest_route_answers(served: Served) -> None:
-    injected = ok(served.call("inject_failure", {"type": "cpu_overload", "servers": ["api-02"]}))
+    injected = ok(served.call("inject_failure", {"type": "config_error", "servers": ["api-02"]}))
     served.clock.advance(120)
     httpx.post(served.url + "/api/tick", headers=ADMIN, timeout=30).raise_for_status()
     incident = injected["id"]

@@ -141,7 +141,7 @@ def test_alert_and_incident_counts_follow_the_engine(
     client.post("/api/tick", headers=ADMIN)
     client.post(
         "/api/incidents",
-        json={"type": "cpu_overload", "servers": ["api-02"], "duration_s": 600},
+        json={"type": "config_error", "servers": ["api-02"], "duration_s": 600},
         headers=ADMIN,
     )
     clock.advance(30)
@@ -157,7 +157,7 @@ def test_alert_and_incident_counts_follow_the_engine(
         (s.labels["type"], s.labels["status"]): s.value
         for s in families["om_incidents_open"].samples
     }
-    assert incidents[("cpu_overload", "active")] + incidents[("cpu_overload", "recovering")] == 1
+    assert incidents[("config_error", "active")] + incidents[("config_error", "recovering")] == 1
     assert families["om_engine_lag_buckets"].samples[0].value == 0
 
 

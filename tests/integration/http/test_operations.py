@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from lib.clock import FixedClock
 from lib.engine.view import fleet_view
+from lib.sim import incidents_between
 from tests.integration.http.conftest import (
     ADMIN,
     CRON_SECRET,
@@ -22,11 +23,12 @@ from tests.integration.http.conftest import (
     state_of,
 )
 
-CPU_ON_API_02 = {"type": "cpu_overload", "servers": ["api-02"], "duration_s": 600}
+# A sudden failure: detected within the next tick (a CPU overload ramps over minutes).
+CONFIG_ON_API_02 = {"type": "config_error", "servers": ["api-02"], "duration_s": 600}
 
 
 def _inject(client: TestClient, headers: dict[str, str], **body: Any) -> Any:
-    return client.post("/api/incidents", json={**CPU_ON_API_02, **body}, headers=headers)
+    return client.post("/api/incidents", json={**CONFIG_ON_API_02, **body}, headers=headers)
 
 
 def _audit(client: TestClient, action: str) -> list[dict[str, Any]]:
@@ -69,18 +71,19 @@ def test_an_operator_injects_a_failure(
     assert body["start_bucket"] == bucket + 1
     assert body["end_bucket"] - body["start_bucket"] == 200  # 600 s of 3 s buckets
     assert body["starts_at"].endswith("Z")
-    assert body["expected"]["key_metrics"] == ["cpu_pct", "load1"]
-    assert body["expected"]["recovery"]["strategy"] == "scale_up"
+    assert body["expected"]["key_metrics"] == ["error_pct"]
+    assert body["expected"]["recovery"]["strategy"] == "rollback_config"
     assert body["expected"]["description"]["ko"]
     # The simulated world has it from the next bucket on.
     clock.advance(3)
-    active = fleet_view(state_of(app).engine, clock.now()).active_incidents
+    view = fleet_view(state_of(app).engine, clock.now())
+    active = incidents_between(view.fleet, view.bucket, view.bucket + 1, view.overrides)
     assert body["id"] in {i.id for i in active}
     (entry,) = _audit(client, "incident.inject")
     assert entry["target"] == body["id"]
     assert entry["actor"].startswith("token:")
     assert entry["details"] == {
-        "type": "cpu_overload",
+        "type": "config_error",
         "servers": ["api-02"],
         "duration_s": 600,
         "note": "game day",

@@ -163,7 +163,9 @@ def test_logs_newest_first_filtered_and_paged(client: TestClient, world: FleetWo
     stamps = [e["at"] for e in entries]
     assert stamps == sorted(stamps, reverse=True)
     assert everything["next_cursor"] is None
-    assert any(e["incident_id"] == world.open for e in entries)
+    # Log lines carry the simulator's label, the id in the open incident's scenario.
+    scenario = get(client, f"/api/incidents/{world.open}")["scenario"]
+    assert any(e["incident_id"] == scenario["incidents"][0]["id"] for e in entries)
     warnings = get(client, "/api/servers/api-03/logs", level="WARN,ERROR", limit=500)["entries"]
     assert warnings
     assert {e["level"] for e in warnings} <= {"WARN", "ERROR"}

@@ -155,7 +155,7 @@ def test_alerts_and_incidents_follow_their_snapshot_and_survive_a_reconnect(
 ) -> None:
     injected = client.post(
         "/api/incidents",
-        json={"type": "cpu_overload", "servers": ["api-02"], "duration_s": 600},
+        json={"type": "config_error", "servers": ["api-02"], "duration_s": 600},
         headers=ADMIN,
     ).json()
     use_timing(app, clock, max_duration_s=45)
@@ -169,7 +169,9 @@ def test_alerts_and_incidents_follow_their_snapshot_and_survive_a_reconnect(
     assert buckets == list(range(buckets[0], buckets[-1] + 1))
     events = [(i, f) for i, f in enumerate(frames) if f.event in ("alert", "incident")]
     detected = [f for _, f in events if f.event == "incident" and f.data["change"] == "detected"]
-    assert [f.data["id"] for f in detected] == [injected["id"]]
+    # One incident, named by the engine after what it saw (root server, bucket detected).
+    assert [f.data["root_server"] for f in detected] == ["api-02"]
+    assert [f.data["type"] for f in detected] == [injected["type"]]
     fired = {f.data["server_id"] for _, f in events if f.data.get("transition") == "fired"}
     assert "api-02" in fired
     payloads = [json.dumps(f.data, sort_keys=True) for _, f in events]

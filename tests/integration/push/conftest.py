@@ -105,6 +105,18 @@ def inject(client: TestClient, failure: str, servers: list[str], duration_s: int
     return response.json()["id"]  # type: ignore[no-any-return]
 
 
+def detected_as(client: TestClient, injected_id: str) -> str:
+    """The id of the engine's incident that an injected failure was found behind (the
+    engine names incidents after what it saw); the injected id while none is."""
+    response = client.get("/api/incidents", params={"limit": 500}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    for incident in response.json()["incidents"]:
+        scenario = incident["scenario"] or {"incidents": []}
+        if incident["diagnosis"] and injected_id in {i["id"] for i in scenario["incidents"]}:
+            return str(incident["id"])
+    return injected_id
+
+
 def tick(client: TestClient) -> None:
     response = client.post("/api/tick", headers=CRON)
     assert response.status_code == 200, response.text

@@ -20,7 +20,15 @@ from lib.store.kv import Kv
 from lib.store.outbox import Outbox
 from lib.store.sqlite_repository import SqliteRepository
 from tests.integration.http.conftest import https_client
-from tests.integration.push.conftest import NOW, inject, push_app, push_settings, subscribe, tick
+from tests.integration.push.conftest import (
+    NOW,
+    detected_as,
+    inject,
+    push_app,
+    push_settings,
+    subscribe,
+    tick,
+)
 from tests.support.push_service import BrowserSubscription, PushService
 
 
@@ -192,6 +200,7 @@ def test_a_catch_up_sends_one_late_summary_per_incident(
         clock.advance(15 * 60)  # nobody watching: no tick for a quarter of an hour
         tick(client)
         tick(client)
+        first, second = detected_as(client, first), detected_as(client, second)
     told = push_service.payloads(sub.endpoint)
     by_incident = {p["incident_id"]: p for p in told if p["incident_id"]}
     assert sorted(by_incident) == sorted([first, second])

@@ -11,7 +11,7 @@ SEED = 20_251_123
 # DEFAULT_EPOCH_S is 2026-01-01T00:00:00Z, a Thursday: day 2 and 3 after it are a weekend.
 EPOCH = DEFAULT_EPOCH_S
 DAY = 28_800  # buckets of 3 s
-QUIET = Overrides(failures_enabled=False)
+QUIET = Overrides(failures_enabled=False, benign_enabled=False)  # the healthy model alone
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,24 @@ def test_incident_validates_its_fields() -> None:
         Incident("a", "cpu_overload", (1, 1), 0, 10)
     with pytest.raises(ValidationError):
         Incident("a", "cpu_overload", (1,), 0, 0)
+    with pytest.raises(ValidationError, match="magnitude"):
+        Incident("a", "cpu_overload", (1,), 0, 10, magnitude="apocalyptic")
+
+
+def test_magnitude_and_shape_are_drawn_from_the_id_unless_given() -> None:
+    drawn = {Incident(f"i-{k}", "memory_leak", (1,), 0, 10).magnitude for k in range(60)}
+    assert drawn == {"mild", "moderate", "severe"}
+    a, b = Incident("same", "disk_full", (1,), 0, 10), Incident("same", "disk_full", (1,), 0, 10)
+    assert (a.magnitude, a.onset_s, a.scale, a.period_s) == (
+        b.magnitude,
+        b.onset_s,
+        b.scale,
+        b.period_s,
+    )
+    given = Incident("same", "disk_full", (1,), 0, 10, magnitude="mild")
+    assert given.magnitude == "mild"
+    assert given.onset_s == a.onset_s  # the shape's draws do not depend on the magnitude
+    assert 3600 <= a.onset_s <= 43_200
 
 
 def test_targets_must_have_a_role_the_type_can_hit(fleet: Fleet) -> None:
@@ -53,9 +71,9 @@ def test_overrides_are_values_that_can_key_a_cache() -> None:
 
 
 def test_phases_follow_duration_and_recovery(fleet: Fleet) -> None:
-    inc = _incident(fleet, "memory_leak", "api-01")
+    inc = _incident(fleet, "cpu_overload", "api-01")
     natural = impact_of(fleet, inc, Overrides())
-    assert natural.first_bucket == 1000 - 100  # five minutes of precursor at 3 s buckets
+    assert natural.first_bucket == 1000 - 30  # 90 s of precursor at 3 s buckets
     assert natural.end_bucket == 1200
     assert not natural.recovered
     assert natural.last_bucket == 1200 + settle_buckets(3) + 1  # callers lag one bucket
@@ -65,10 +83,10 @@ def test_phases_follow_duration_and_recovery(fleet: Fleet) -> None:
     late = impact_of(fleet, inc, Overrides(recovered_at={inc.id: 5000}))
     assert late.end_bucket == 1200
     assert not late.recovered
-    before = impact_of(fleet, inc, Overrides(recovered_at={inc.id: 950}))
+    before = impact_of(fleet, inc, Overrides(recovered_at={inc.id: 980}))
     assert before.end_bucket == 1000
-    assert before.precursor_end == 950
-    assert before.last_bucket == 950
+    assert before.precursor_end == 980
+    assert before.last_bucket == 980
 
 
 def test_database_timeout_reaches_apis_then_webs(fleet: Fleet) -> None:

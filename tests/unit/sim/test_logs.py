@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from lib.errors import ValidationError
-from lib.sim import Fleet, Incident, LogLine, Overrides, impact_of, logs
-from lib.sim.failures import Reach
-from tests.unit.sim.conftest import EPOCH, QUIET
+from lib.sim import (
+    BENIGN_TYPES,
+    FAILURE_TYPES,
+    Fleet,
+    Incident,
+    LogLine,
+    Overrides,
+    impact_of,
+    logs,
+    truth_events,
+)
+from lib.sim.failures import Reach, Wave, wave
+from tests.unit.sim.conftest import DAY, EPOCH, QUIET
 
 START = 3000
 
 
 def _inject(fleet: Fleet, kind: str, server: str, **recovered: int) -> tuple[Incident, Overrides]:
-    incident = Incident("ops-1", kind, (fleet.index_of(server),), START, 300, injected=True)
-    return incident, Overrides(injected=(incident,), recovered_at=recovered, failures_enabled=False)
+    """A severe ``kind`` on ``server``: its onset, then 300 buckets at full effect."""
+    drawn = Incident("ops-1", kind, (fleet.index_of(server),), START, 1, True, "severe")
+    incident = replace(drawn, duration_buckets=drawn.onset_buckets(3) + 300)
+    return incident, Overrides(
+        injected=(incident,), recovered_at=recovered, failures_enabled=False, benign_enabled=False
+    )
 
 
 def _messages(lines: tuple[LogLine, ...]) -> str:
@@ -54,7 +71,8 @@ def test_incidents_write_what_they_really_produce(
     impact = impact_of(fleet, incident, overrides)
     server = fleet.index_of(watch)
     assert server in impact.servers
-    lines = logs(fleet, server, START - 200, START + 400, overrides)
+    critical = START + incident.onset_buckets(3)
+    lines = logs(fleet, server, critical - 200, critical + 400, overrides)
     assert expected in _messages(lines)
     ours = [line for line in lines if line.incident_id == "ops-1"]
     assert {line.level for line in ours} <= {"WARN", "ERROR"}
@@ -85,7 +103,65 @@ def test_untouched_servers_log_only_routine_lines(fleet: Fleet) -> None:
 def test_a_recovery_is_logged(fleet: Fleet) -> None:
     _, overrides = _inject(fleet, "disk_full", "db-02", **{"ops-1": START + 100})
     lines = logs(fleet, fleet.index_of("db-02"), START, START + 200, overrides)
-    assert "disk_full on db-02 resolved: cleanup_logs" in _messages(lines)
+    assert "db-02 back to normal after cleanup_logs" in _messages(lines)
+
+
+def test_a_disk_fills_with_warnings_before_writes_fail(fleet: Fleet) -> None:
+    incident, overrides = _inject(fleet, "disk_full", "db-02")
+    full = START + incident.onset_buckets(3)
+    lines = logs(fleet, fleet.index_of("db-02"), START, full + 300, overrides)
+    ours = [line for line in lines if line.incident_id == "ops-1"]
+    failing = [line.bucket for line in ours if "No space left" in line.message]
+    growing = [line.bucket for line in ours if "and growing" in line.message]
+    assert failing
+    assert growing
+    assert min(failing) > 0.9 * (full - START) + START  # writes fail only near the full disk
+    assert min(growing) < START + 0.5 * (full - START)  # the climb shows long before
+
+
+def test_an_intermittent_failure_writes_only_during_its_bursts(fleet: Fleet) -> None:
+    incident, overrides = _inject(fleet, "network_failure", "db-02")
+    lines = logs(fleet, fleet.index_of("db-02"), START, START + 300, overrides)
+    buckets = np.array([line.bucket for line in lines if line.incident_id == "ops-1"])
+    assert buckets.size > 10
+    burst = wave(Wave.BURST, (buckets - START) * 3, incident.onset_s, incident.period_s)
+    assert (burst == 1).all()
+
+
+def test_an_oom_kill_is_logged_once_per_leak_cycle(fleet: Fleet) -> None:
+    incident, overrides = _inject(fleet, "memory_leak", "api-03")
+    end = START + incident.onset_buckets(3) + 300
+    lines = logs(fleet, fleet.index_of("api-03"), START, end, overrides)
+    kills = [line.bucket for line in lines if "Out of memory" in line.message]
+    assert len(kills) == 1
+    assert kills[0] * 3 - START * 3 >= 20 * 60 - 6  # the first OOM after at least 20 minutes
+
+
+def test_lines_give_clues_but_never_name_the_type(fleet: Fleet) -> None:
+    busy = Overrides(failure_rate_per_hour=6.0)
+    names = [*FAILURE_TYPES, *BENIGN_TYPES]
+    spoken = {n.replace("_", " ") for n in names} | set(names)
+    seen = set()
+    for event in truth_events(fleet, 0, DAY // 2, busy):
+        for server in event.affected[:2]:
+            b0 = max(0, event.start_bucket - 20)
+            for line in logs(fleet, server, b0, min(b0 + 400, DAY // 2), busy):
+                text = f"{line.source} {line.message}".lower()
+                assert not any(name in text for name in spoken), line
+                if line.incident_id == event.id:
+                    seen.add(event.type)
+    assert len(seen) >= 8
+
+
+def test_benign_events_write_routine_lines(fleet: Fleet) -> None:
+    events = [e for e in truth_events(fleet, 0, DAY, Overrides()) if e.benign]
+    assert {e.type for e in events} == set(BENIGN_TYPES)
+    for event in events[:12]:
+        b0 = max(event.start_bucket, 0)
+        lines = logs(fleet, event.root, b0, b0 + 40, Overrides())
+        ours = [line for line in lines if line.incident_id == event.id]
+        assert ours, event
+        assert {line.level for line in ours} <= {"INFO", "WARN"}
 
 
 def test_ranges_are_checked(fleet: Fleet) -> None:

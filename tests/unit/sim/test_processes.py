@@ -28,8 +28,12 @@ def test_processes_follow_the_role_and_add_up(fleet: Fleet) -> None:
 def test_incidents_show_in_the_process_list(fleet: Fleet) -> None:
     api = fleet.index_of("api-02")
     crash = Incident("c", "application_crash", (api,), 100, 50, injected=True)
-    crashed = processes(fleet, api, 120, Overrides(injected=(crash,), failures_enabled=False))
+    crashed = processes(
+        fleet, api, 120, Overrides(injected=(crash,), failures_enabled=False, benign_enabled=False)
+    )
     assert "java" not in {p.name for p in crashed}
     breach = Incident("b", "security_breach", (api,), 100, 50, injected=True)
-    breached = processes(fleet, api, 120, Overrides(injected=(breach,), failures_enabled=False))
+    breached = processes(
+        fleet, api, 120, Overrides(injected=(breach,), failures_enabled=False, benign_enabled=False)
+    )
     assert breached[0].name == "kdevtmpfsi"

@@ -39,15 +39,20 @@ def test_the_schedule_is_deterministic(fleet: Fleet) -> None:
     )
 
 
-def test_about_two_incidents_an_hour_of_every_type(fleet: Fleet) -> None:
+def test_one_to_two_incidents_an_hour_of_every_type_and_magnitude(fleet: Fleet) -> None:
     week = incidents_between(fleet, 0, WEEK, Overrides())
-    assert 1.2 * 24 * 7 < len(week) <= 2.2 * 24 * 7
+    # Two candidates an hour; hours-long leaks and disk fills block the servers they reach.
+    assert 1.0 * 24 * 7 < len(week) <= 2.2 * 24 * 7
     assert set(Counter(i.type for i in week)) == set(FAILURE_TYPES)
+    magnitudes = Counter(i.magnitude for i in week)
+    assert set(magnitudes) == {"mild", "moderate", "severe"}
+    assert min(magnitudes.values()) > 0.2 * len(week)
     for inc in week:
         assert re.fullmatch(r"inc--?\d+-\d+", inc.id)
         assert not inc.injected
+        assert not inc.benign
         lo, hi = FAILURE_TYPES[inc.type].duration_s
-        assert lo <= inc.duration_buckets * 3 <= hi + 3
+        assert lo <= inc.duration_buckets * 3 - inc.onset_s <= hi + 3
         fewest, most = FAILURE_TYPES[inc.type].targets
         assert fewest <= len(inc.targets) <= most
 
@@ -62,7 +67,7 @@ def test_the_rate_is_configurable(fleet: Fleet) -> None:
 
 def test_scheduled_incidents_never_share_a_server_at_the_same_time(fleet: Fleet) -> None:
     impacts = impacts_between(fleet, 0, WEEK, BUSY)
-    assert len(impacts) > 300  # the overlap rule thins out a busy schedule
+    assert len(impacts) > 30  # the overlap rule thins out a busy schedule
     for i, a in enumerate(impacts):
         for b in impacts[i + 1 :]:
             if b.first_bucket >= a.last_bucket:
@@ -82,7 +87,7 @@ def test_injected_incidents_are_merged_and_win_over_later_scheduled_ones(fleet: 
     assert victim.id not in ids
     assert [i.start_bucket for i in merged] == sorted(i.start_bucket for i in merged)
     quiet = incidents_between(
-        fleet, 0, DAY, Overrides(injected=(injected,), failures_enabled=False)
+        fleet, 0, DAY, Overrides(injected=(injected,), failures_enabled=False, benign_enabled=False)
     )
     assert quiet == (injected,)
 

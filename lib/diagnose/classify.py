@@ -1,0 +1,283 @@
+"""Score each failure type on each candidate root, pick the best explanation, split the rest.
+
+For a candidate root server and a type, the score is how far the type's expected moves
+(``signatures``) are seen on the server, less what the type cannot explain (a metric that
+moved and that the type leaves alone, or moved the other way), plus the log lines that
+point to it; a type that never hits the server's role scores nothing. The root is the
+candidate whose best type also explains the most of the other alerted servers along the
+type's reaches (callers, callees) and whose anomaly started first. Alerted servers the
+root's failure does not explain, and that carry a failure of their own, are diagnosed
+again, apart: two failures at once are two incidents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from lib.diagnose.clues import clue_types, upstream_named
+from lib.diagnose.deviation import ONSET_Z, Deviation, deviation
+from lib.diagnose.model import UNKNOWN, Diagnosis, Hypothesis, Moved, Observation, ObservedLog
+from lib.diagnose.signatures import SIGNATURES, Mark, Signature
+from lib.diagnose.text import summaries
+from lib.sim import METRICS
+
+Z_FULL: Final = 6.0
+"""A move of this many scales counts fully as the expected move."""
+Z_MOVED: Final = 5.0
+"""A move of this many scales must be explained by the diagnosed type."""
+UNEXPLAINED: Final = 0.1
+"""Score lost per metric the type cannot explain."""
+LOG_BONUS: Final = 0.2
+"""Share of the score that log lines pointing to the type make up."""
+TYPE_MIN: Final = 0.4
+"""Below this best score a harmful anomaly is ``unknown``; a harmless one is no incident."""
+SURE: Final = 0.55
+"""From this score a type is an incident even before users feel it (leaks, breaches)."""
+COVER_WEIGHT: Final = 0.25
+EARLY_WEIGHT: Final = 0.1
+BLAME_WEIGHT: Final = 0.15
+EXPLAINED_MIN: Final = 0.35
+OWN_FAILURE_MIN: Final = 0.5
+OWN_MARGIN: Final = 0.15
+"""A server's own failure must beat the cascade's explanation of it by this much."""
+HYPOTHESES: Final = 3
+MAX_LOG_LINES: Final = 6
+
+_M = {name: i for i, name in enumerate(METRICS)}
+_RELATIONS: Final = ("callers", "callers2", "callees")
+
+
+@dataclass(frozen=True)
+class _Scene:
+    """The observation with its deviation and per-server lookups."""
+
+    obs: Observation
+    dev: Deviation
+    pos: dict[int, int]  # fleet index → row in the observation
+    alerted: tuple[int, ...]
+    clues: dict[int, set[str]]
+    blamed: dict[int, int]
+
+    def z(self, server: int, mark: Mark) -> float:
+        return self.dev.z(self.pos[server], mark.metric, mark.direction)
+
+
+def diagnose(obs: Observation) -> tuple[Diagnosis, ...]:
+    """The failures behind one alert group: one diagnosis each, the root's first."""
+    scene = _scene(obs)
+    remaining = scene.alerted
+    out: list[Diagnosis] = []
+    while remaining:
+        found = _diagnose_among(scene, remaining)
+        out.append(found)
+        rest = tuple(s for s in remaining if s not in found.explained)
+        # Keep only the leftovers that carry a failure of their own; the others were noise
+        # the root's failure stirred up.
+        remaining = tuple(s for s in rest if _best(scene, s)[0].score >= OWN_FAILURE_MIN)
+    return tuple(out)
+
+
+def _scene(obs: Observation) -> _Scene:
+    first_onset = min((onset for _, _, onset in obs.alerted), default=obs.bucket)
+    dev = deviation(obs.values, obs.b0, first_onset)
+    pos = {s: i for i, s in enumerate(obs.servers)}
+    alerted = tuple(dict.fromkeys(s for s, _, _ in obs.alerted if s in pos)) or (obs.root_hint,)
+    clues: dict[int, set[str]] = {}
+    blamed: dict[int, int] = {}
+    index = {sid: i for i, sid in enumerate(obs.ids)}
+    for line in obs.logs:
+        clues.setdefault(line.server, set()).update(clue_types(line))
+        named = upstream_named(line)
+        if named in index:
+            blamed[index[named]] = blamed.get(index[named], 0) + 1
+    return _Scene(obs, dev, pos, alerted, clues, blamed)
+
+
+def _agreement(scene: _Scene, server: int, marks: Iterable[Mark]) -> float:
+    marks = tuple(marks)
+    total = sum(m.weight for m in marks)
+    if not total:
+        return 0.0
+    seen = sum(m.weight * min(1.0, scene.z(server, m) / Z_FULL) for m in marks)
+    return seen / total
+
+
+def _unexplained(scene: _Scene, server: int, marks: tuple[Mark, ...]) -> float:
+    expected = {(m.metric, m.direction) for m in marks}
+    lost = 0.0
+    for metric, direction, z in scene.dev.moved(scene.pos[server], Z_MOVED):
+        if (metric, direction) not in expected:
+            lost += UNEXPLAINED * min(1.0, z / Z_FULL)
+    return lost
+
+
+def _type_score(scene: _Scene, server: int, sig: Signature) -> float:
+    if scene.obs.roles[server] not in sig.roles:
+        return 0.0
+    seen = _agreement(scene, server, sig.target) - _unexplained(scene, server, sig.target)
+    clue = sig.type in scene.clues.get(server, ())
+    return float(np.clip(seen, 0.0, 1.0) * (1 - LOG_BONUS) + LOG_BONUS * clue)
+
+
+def _best(scene: _Scene, server: int) -> list[Hypothesis]:
+    ranked = sorted(
+        (Hypothesis(t, _type_score(scene, server, sig)) for t, sig in SIGNATURES.items()),
+        key=lambda h: (-h.score, h.type),
+    )
+    return ranked
+
+
+def _relation(scene: _Scene, root: int, server: int) -> str | None:
+    deps = scene.obs.depends_on
+    if root in deps[server]:
+        return "callers"
+    if any(root in deps[mid] for mid in deps[server]):
+        return "callers2"
+    if server in deps[root]:
+        return "callees"
+    return None
+
+
+def _explains(scene: _Scene, root: int, sig: Signature, server: int) -> bool:
+    """Whether ``server``'s anomaly is what ``sig`` on ``root`` does to it, rather than a
+    failure of its own of another type (a breach on a web server behind a slow database)."""
+    if server == root:
+        return True
+    relation = _relation(scene, root, server)
+    marks = sig.reaches.get(relation or "", ())
+    if not marks:
+        return False
+    reach = _agreement(scene, server, marks) - _unexplained(scene, server, marks)
+    if reach < EXPLAINED_MIN:
+        return False
+    own = _best(scene, server)[0]
+    return own.type == sig.type or own.score < max(OWN_FAILURE_MIN, reach + OWN_MARGIN)
+
+
+def _diagnose_among(scene: _Scene, servers: tuple[int, ...]) -> Diagnosis:
+    obs = scene.obs
+    earliest = {s: _first_onset(scene, s) for s in servers}
+    first = min(earliest.values())
+    blame_total = sum(scene.blamed.get(s, 0) for s in servers) or 1
+    best_key, best = None, None
+    for candidate in servers:
+        ranked = _best(scene, candidate)
+        top = ranked[0]
+        sig = SIGNATURES[top.type]
+        others = [s for s in servers if s != candidate]
+        covered = [s for s in others if _explains(scene, candidate, sig, s)]
+        key = (
+            top.score
+            + COVER_WEIGHT * (len(covered) / len(others) if others else 0.0)
+            + EARLY_WEIGHT * (earliest[candidate] <= first)
+            + BLAME_WEIGHT * scene.blamed.get(candidate, 0) / blame_total,
+            candidate == obs.root_hint,
+            -candidate,
+        )
+        if best_key is None or key > best_key:
+            best_key, best = key, (candidate, ranked, (candidate, *covered))
+    assert best is not None
+    root, ranked, explained = best
+    top = ranked[0]
+    harmful = _harmful(scene, root)
+    kind = top.type if top.score >= TYPE_MIN else UNKNOWN
+    hypotheses = tuple(h for h in ranked[:HYPOTHESES] if h.score > 0)
+    confidence = _confidence(ranked) if kind != UNKNOWN else 0.0
+    if kind != UNKNOWN and top.score < SURE and not harmful:
+        kind, harmful = UNKNOWN, False
+    moved = _moved(scene, explained)
+    onset = min((m.onset_bucket for m in moved if m.server == root), default=earliest[root])
+    lines = _log_lines(obs.logs, explained, kind)
+    diagnosis = Diagnosis(
+        type=kind,
+        confidence=confidence,
+        hypotheses=hypotheses,
+        root=root,
+        affected=tuple(sorted(explained)),
+        onset_bucket=int(onset),
+        moved=moved,
+        log_lines=lines,
+        summary_en="",
+        summary_ko="",
+        harmful=harmful,
+        explained=tuple(explained),
+    )
+    en, ko = summaries(diagnosis, obs.ids)
+    return Diagnosis(**{**diagnosis.__dict__, "summary_en": en, "summary_ko": ko})
+
+
+def _first_onset(scene: _Scene, server: int) -> int:
+    onsets = scene.dev.onset[scene.pos[server]]
+    valid = onsets[onsets >= 0]
+    alert = min((o for s, _, o in scene.obs.alerted if s == server), default=scene.obs.bucket)
+    return int(min(valid.min(), alert)) if valid.size else alert
+
+
+def _confidence(ranked: list[Hypothesis]) -> float:
+    """The top score, discounted when the runner-up is close."""
+    top, second = ranked[0].score, ranked[1].score if len(ranked) > 1 else 0.0
+    margin = (top - second) / top if top else 0.0
+    return float(np.clip(top * (0.5 + 0.5 * margin) + 0.25 * margin, 0.0, 1.0))
+
+
+def _harmful(scene: _Scene, server: int) -> bool:
+    """Whether users or the server itself suffer (or are about to: a heap or a disk climbing
+    far past its normal towards full): what separates a failure from busy hours."""
+    dev, row = scene.dev, scene.pos[server]
+    base, level = dev.median[row], dev.level[row]
+
+    def up(name: str, z: float = 4.0) -> bool:
+        return dev.z_up[row, _M[name]] >= z
+
+    offline = dev.z_down[row, _M["rps"]] >= 4.0 and level[_M["rps"]] < 0.2 * base[_M["rps"]]
+    return bool(
+        offline
+        or (up("error_pct") and level[_M["error_pct"]] - base[_M["error_pct"]] >= 0.8)
+        or (up("response_ms") and level[_M["response_ms"]] >= 1.4 * base[_M["response_ms"]])
+        or (up("packet_loss_pct") and level[_M["packet_loss_pct"]] >= 1.0)
+        or (up("net_latency_ms") and level[_M["net_latency_ms"]] - base[_M["net_latency_ms"]] >= 5)
+        or (up("cpu_pct") and level[_M["cpu_pct"]] >= 90.0)
+        or (up("memory_pct", Z_FULL) and level[_M["memory_pct"]] >= 75.0)
+        or (up("disk_pct", Z_FULL) and level[_M["disk_pct"]] >= 75.0)
+    )
+
+
+def _moved(scene: _Scene, servers: Iterable[int]) -> tuple[Moved, ...]:
+    """What moved on ``servers``: past ``Z_MOVED``, or past ``ONSET_Z`` where it alerted."""
+    dev = scene.dev
+    alerted = {(s, _M[m]) for s, m, _ in scene.obs.alerted}
+    out = []
+    for s in servers:
+        row = scene.pos[s]
+        for metric, direction, z in dev.moved(row, ONSET_Z):
+            if z < Z_MOVED and (s, metric) not in alerted:
+                continue
+            out.append(
+                Moved(
+                    server=s,
+                    metric=METRICS[metric],
+                    direction=direction,
+                    baseline=float(dev.median[row, metric]),
+                    observed=float(dev.level[row, metric]),
+                    z=z,
+                    onset_bucket=int(dev.onset[row, metric]),
+                )
+            )
+    return tuple(sorted(out, key=lambda m: (m.onset_bucket < 0, m.onset_bucket, -m.z)))
+
+
+def _log_lines(
+    logs: tuple[ObservedLog, ...], servers: Iterable[int], kind: str
+) -> tuple[ObservedLog, ...]:
+    wanted = set(servers)
+    pointing = [line for line in logs if line.server in wanted and kind in clue_types(line)]
+    other = [
+        line
+        for line in logs
+        if line.server in wanted and line.level != "INFO" and line not in pointing
+    ]
+    return tuple((pointing + other)[:MAX_LOG_LINES])

@@ -1,0 +1,168 @@
+"""Incidents from diagnoses: open, join a multi-server failure, follow the plan, close.
+
+Pure: tracks in, tracks out; the caller writes the records and events they produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from lib.diagnose import Diagnosis
+from lib.engine.world import IncidentTrack
+from lib.sim import METRICS
+
+JOIN_BUCKETS = 100
+"""A diagnosis of the same type in the same region starting this close to an open incident's
+onset is the same failure on more servers (a breach or a CDN failure hits up to three)."""
+
+
+QUIET_BUCKETS = 40
+"""An incident closes once its alerts have stayed clear this long (2 min at 3 s): a leak
+whose OOM kills clear its alerts for a moment is one incident, not one per cycle."""
+QUIET_ESCALATED = 100
+"""The same for an incident waiting for an operator (5 min): a failure that comes in bursts
+(a flapping link) keeps its one incident between bursts."""
+
+
+def incident_id(server_id: str, bucket: int) -> str:
+    """``inc-<root server>-<bucket detected>``: what the engine saw, nothing from the simulator."""
+    return f"inc-{server_id}-{bucket}"
+
+
+def covered(tracks: Mapping[str, IncidentTrack], group_id: str) -> set[int]:
+    """Servers that the open incidents of a group already account for."""
+    return {s for t in tracks.values() if group_id in t.groups for s in t.servers}
+
+
+def joinable(
+    tracks: Mapping[str, IncidentTrack], d: Diagnosis, regions: tuple[int, ...]
+) -> IncidentTrack | None:
+    """An open incident that ``d`` is more of: same type and region, onset close, unfixed."""
+    for t in tracks.values():
+        if (
+            t.type == d.type
+            and t.status in ("active", "recovering")
+            and t.recovered_bucket is None
+            and regions[t.root] == regions[d.root]
+            and abs(t.started_bucket - d.onset_bucket) <= JOIN_BUCKETS
+        ):
+            return t
+    return None
+
+
+def new_track(d: Diagnosis, group_id: str, bucket: int, ids: tuple[str, ...]) -> IncidentTrack:
+    """A just-detected incident as diagnosis describes it."""
+    return IncidentTrack(
+        id=incident_id(ids[d.root], bucket),
+        type=d.type,
+        servers=d.affected,
+        root=d.root,
+        started_bucket=min(d.onset_bucket, bucket),
+        detected_bucket=bucket,
+        group_id=group_id,
+        groups=(group_id,),
+        diagnosis=d.to_dict(ids),
+        timeline=(
+            (min(d.onset_bucket, bucket), "started", f"anomaly began on {ids[d.root]}"),
+            (bucket, "detected", d.summary_en),
+        ),
+    )
+
+
+def joined(t: IncidentTrack, d: Diagnosis, group_id: str, bucket: int, ids: tuple[str, ...]):
+    """``t`` grown by the servers of ``d``, a further target of the same failure."""
+    servers = tuple(sorted(set(t.servers) | set(d.affected)))
+    diagnosis = {**t.diagnosis, "affected": [ids[s] for s in servers]}
+    return replace(
+        t,
+        servers=servers,
+        groups=tuple(dict.fromkeys((*t.groups, group_id))),
+        diagnosis=diagnosis,
+        timeline=(*t.timeline, (bucket, "joined", f"{ids[d.root]}: {d.summary_en}")),
+    )
+
+
+def apply_step(t: IncidentTrack, bucket: int, event: str, reason: str) -> IncidentTrack:
+    """A planned step taking effect."""
+    timeline = (*t.timeline, (bucket, event, reason))
+    if event == "recovery_started":
+        tried = sum(1 for _, e, _ in t.timeline if e == "recovery_started")
+        return replace(
+            t,
+            status="recovering",
+            strategy=t.attempts[tried] if tried < len(t.attempts) else t.strategy,
+            recovery_bucket=t.recovery_bucket if t.recovery_bucket is not None else bucket,
+            timeline=timeline,
+        )
+    if event == "recovered":
+        return replace(t, status="recovering", recovered_bucket=bucket, timeline=timeline)
+    if event == "recovery_failed":
+        return replace(t, timeline=timeline)
+    return replace(t, status="escalated", escalated_bucket=bucket, timeline=timeline)
+
+
+def effect_bucket(track: IncidentTrack) -> int | None:
+    """Where a new track's plan first changes the world or the alert levels."""
+    changes = [b for b, event, _ in track.plan if event in ("recovered", "escalated")]
+    return min(changes) if changes else None
+
+
+def attached(t: IncidentTrack, group_id: str) -> IncidentTrack:
+    """``t`` covering one more alert group: its servers alert again."""
+    if group_id in t.groups:
+        return t
+    return replace(t, groups=(*t.groups, group_id), quiet_since=None)
+
+
+def closing(
+    t: IncidentTrack, open_groups: set[str], bucket: int, resolved_by: Mapping[str, str]
+) -> IncidentTrack:
+    """``t`` as of ``bucket``: closed once every alert it covers has cleared for
+    ``QUIET_BUCKETS`` (at once when an operator resolved it), quiet or open otherwise."""
+    if open_groups & set(t.groups):
+        return t if t.quiet_since is None else replace(t, quiet_since=None)
+    if t.status == "recovering" and any(p[0] > bucket for p in t.plan):
+        return t  # alerts cleared before the action finished: wait for it
+    operator = resolved_by.get(t.id)
+    if t.quiet_since is None and operator is None:
+        return replace(t, quiet_since=bucket)
+    quiet = QUIET_ESCALATED if t.status == "escalated" else QUIET_BUCKETS
+    if operator is None and bucket - (t.quiet_since or bucket) < quiet:
+        return t
+    if operator is not None:
+        final, by, reason = "resolved", operator, f"resolved by {operator}"
+    elif t.recovered_bucket is not None:
+        final, by, reason = "recovered", "engine", f"{t.strategy} restored service"
+    else:
+        final, by, reason = "resolved", "self", "metrics back to normal by themselves"
+    return replace(
+        t,
+        status=final,
+        resolved_bucket=bucket if final == "resolved" else t.resolved_bucket,
+        resolved_by=by,
+        timeline=(*t.timeline, (bucket, "closed", reason)),
+        plan=(),
+        quiet_since=None,
+    )
+
+
+def failed_mask(
+    tracks: Mapping[str, IncidentTrack],
+    ended: Mapping[str, int],
+    n_servers: int,
+    c0: int,
+    b1: int,
+) -> np.ndarray:
+    """bool[T, series]: the series' incident was escalated and nobody has ended it yet."""
+    mask = np.zeros((b1 - c0, n_servers, len(METRICS)), dtype=bool)
+    for t in tracks.values():
+        failed = t.failure_bucket
+        if failed is None:
+            continue
+        until = ended.get(t.id, b1)
+        rows = slice(max(0, failed - c0), max(0, min(b1, until) - c0))
+        mask[rows, list(t.servers), :] = True
+    return mask.reshape(b1 - c0, -1)

@@ -1,0 +1,88 @@
+"""Incident logic and recovery plans, pure: no KV, no store, no simulator truth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lib.diagnose import Hypothesis
+from lib.engine.incidents import QUIET_BUCKETS, attached, closing, joinable
+from lib.engine.recovery import MAX_ATTEMPTS, plan_recovery, strategies_for
+from lib.engine.world import IncidentTrack
+
+TRACK = IncidentTrack(
+    id="inc-api-02-100",
+    type="cpu_overload",
+    servers=(12,),
+    root=12,
+    started_bucket=95,
+    detected_bucket=100,
+    group_id="grp-a",
+    groups=("grp-a",),
+)
+
+
+def test_the_diagnosed_fix_first_then_the_next_hypothesis_then_an_operator() -> None:
+    hypotheses = (Hypothesis("cpu_overload", 0.9), Hypothesis("security_breach", 0.5))
+    strategies = strategies_for("cpu_overload", hypotheses)
+    assert strategies == ("scale_up", "isolate_and_rotate_credentials")
+    tried: list[tuple[str, int]] = []
+
+    def nothing_fits(strategy: str, attempt: int, bucket: int) -> tuple[str, ...]:
+        tried.append((strategy, attempt))
+        return ()
+
+    planned, changes = plan_recovery(TRACK, strategies, bucket_seconds=3, outcome=nothing_fits)
+    assert changes == {}  # a wrong fix changes nothing in the world
+    assert tried == [("scale_up", 0), ("isolate_and_rotate_credentials", 1)]
+    events = [e for _, e, _ in planned.plan]
+    assert events == ["recovery_started", "recovery_failed"] * MAX_ATTEMPTS + ["escalated"]
+    buckets = [b for b, _, _ in planned.plan]
+    assert buckets == sorted(buckets)
+    assert buckets[0] > TRACK.detected_bucket
+
+
+def test_a_fix_that_fits_ends_the_plan_and_the_failure() -> None:
+    def second_fits(strategy: str, attempt: int, bucket: int) -> tuple[str, ...]:
+        return ("sim-7",) if attempt == 1 else ()
+
+    planned, changes = plan_recovery(
+        TRACK, ("scale_up", "restart_service"), bucket_seconds=3, outcome=second_fits
+    )
+    assert [e for _, e, _ in planned.plan][-1] == "recovered"
+    assert changes == {"sim-7": planned.plan[-1][0]}
+
+
+def test_unknown_tries_only_hypotheses_worth_acting_on() -> None:
+    assert strategies_for("unknown", (Hypothesis("disk_full", 0.1),)) == ()
+    assert strategies_for("unknown", (Hypothesis("disk_full", 0.3),)) == ("cleanup_logs",)
+
+
+def test_an_incident_closes_only_after_its_alerts_stay_quiet() -> None:
+    t = closing(TRACK, {"grp-a"}, 200, {})
+    assert t.resolved_by is None
+    quiet = closing(t, set(), 201, {})
+    assert quiet.quiet_since == 201
+    assert closing(quiet, set(), 201 + QUIET_BUCKETS - 1, {}).resolved_by is None
+    # Alerting again (a leak's next cycle) keeps it open and restarts the count.
+    again = attached(quiet, "grp-b")
+    assert again.quiet_since is None
+    assert again.groups == ("grp-a", "grp-b")
+    closed = closing(quiet, set(), 201 + QUIET_BUCKETS, {})
+    assert (closed.status, closed.resolved_by) == ("resolved", "self")
+    # An operator's resolution closes it as soon as its alerts clear.
+    by_hand = closing(TRACK, set(), 300, {TRACK.id: "user:kim"})
+    assert (by_hand.status, by_hand.resolved_by) == ("resolved", "user:kim")
+
+
+def test_more_of_the_same_failure_nearby_joins_one_incident() -> None:
+    class D:
+        type = "cpu_overload"
+        root = 13
+        onset_bucket = 120
+
+    regions = tuple([0] * 30)
+    assert joinable({TRACK.id: TRACK}, D(), regions) == TRACK  # type: ignore[arg-type]
+    elsewhere = tuple(0 if s != 13 else 1 for s in range(30))
+    assert joinable({TRACK.id: TRACK}, D(), elsewhere) is None  # type: ignore[arg-type]
+    fixed = replace(TRACK, recovered_bucket=110)
+    assert joinable({TRACK.id: fixed}, D(), regions) is None  # type: ignore[arg-type]
