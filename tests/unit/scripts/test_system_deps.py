@@ -8,7 +8,16 @@ from pathlib import Path
 
 from scripts.system_deps import REQUIREMENTS, Host, failure_line, install, missing_packages
 
-ALL = ["redis-server", "postgresql", "nodejs", "npm", "prometheus", "chromium", "fonts-noto-cjk"]
+ALL = [
+    "redis-server",
+    "postgresql",
+    "nodejs",
+    "npm",
+    "prometheus",
+    "chromium",
+    "dbus-daemon",
+    "fonts-noto-cjk",
+]
 CONFLICT = """Reading package lists...
 Some packages could not be installed. This may mean that you have
 The following packages have unmet dependencies:
@@ -27,7 +36,7 @@ def _bin(directory: Path, *names: str) -> None:
 
 def _machine(tmp_path: Path, *, without: tuple[str, ...] = ()) -> Host:
     """A Debian-like root: pg_ctl off PATH, the CJK font as a file, everything else on PATH."""
-    bins = ["redis-server", "node", "npx", "prometheus", "promtool", "chromium"]
+    bins = ["redis-server", "node", "npx", "prometheus", "promtool", "chromium", "dbus-daemon"]
     _bin(tmp_path / "usr/bin", *(b for b in bins if b not in without))
     if "pg_ctl" not in without:
         _bin(tmp_path / "usr/lib/postgresql/15/bin", "pg_ctl")
