@@ -164,7 +164,7 @@ def _sparse(
     """Write one of ``templates`` at about ``chance`` of ``buckets``, drawn from the event."""
     if not buckets.size or not templates:
         return
-    key = hash_text(impact.incident.id)
+    key = impact.incident.draw
     for b in buckets[uniform(hash_ints(key, writer.server), buckets) < chance]:
         pick = hash_ints(key, writer.server, int(b)) % len(templates)
         writer.write(int(b), templates[pick], impact, **extra)
@@ -178,7 +178,8 @@ def _incident_lines(writer: _Writer, impact: Impact, b0: int, b1: int) -> None:
     fleet, server = writer.fleet, writer.server
     incident = impact.incident
     failure = incident.failure
-    key = hash_text(incident.id)
+    # The event's draw, not its id: an injection's id is random, its lines are not.
+    key = incident.draw
     first_target = incident.targets[0]
     extra = {
         "target": fleet.ids[first_target],

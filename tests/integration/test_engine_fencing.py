@@ -53,14 +53,15 @@ def _engine(
 
 
 def _prepared(kv: Kv, repo: SqliteRepository) -> tuple[FixedClock, int]:
-    """A warm state, then a failure injected: the next range fires alerts and an incident."""
+    """A warm state, then a sudden failure injected: the next range fires alerts and an
+    incident."""
     clock = FixedClock(START)
     engine = _engine(kv, repo, clock, lock_ms=LONG_MS)
     engine.advance(clock.now())
     for _ in range(5):
         clock.advance(60)
         engine.advance(clock.now())
-    inject(engine, clock.now() + 3, "cpu_overload", ["api-02"], 600)
+    inject(engine, clock.now() + 3, "config_error", ["api-02"], 600)
     clock.advance(120)
     return clock, engine.buckets.bucket_of(clock.now())
 
