@@ -196,12 +196,15 @@ def test_a_dashboard_holding_only_the_live_stream_open_sends_the_pushes(
         sub = push_service.subscribe(vapid.public_key)
         subscribe(client, sub, min_level="warning")
         tick(client)
-        incident = inject(client, "cpu_overload", ["api-01"])
+        inject(client, "config_error", ["api-01"])
         # Nothing but the stream from here on: no tick, no read, for eight fleet-minutes.
         use_timing(app, clock, max_duration_s=8 * 60)
         frames = read_stream(client)
-        detected = [f for f in frames if f.event == "incident" and f.data["id"] == incident]
+        detected = [
+            f for f in frames if f.event == "incident" and f.data.get("root_server") == "api-01"
+        ]
         assert detected, "the stream advanced the engine through the incident"
+        incident = detected[0].data["id"]
         deadline = time.monotonic() + 10
         while not incident_payloads(push_service, incident) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -218,7 +221,7 @@ def test_the_engine_lock_is_free_while_a_worker_is_still_sending(
     sending, other = (https_client(push_app(settings, clock, kv=kv, repo=repo)) for _ in range(2))
     subscribe(sending, push_service.subscribe(vapid.public_key), min_level="warning")
     tick(sending)
-    inject(sending, "cpu_overload", ["api-01"])
+    inject(sending, "config_error", ["api-01"])
     push_service.reply("hang")
     clock.advance(3 * 60)
     worker = threading.Thread(target=tick, args=(sending,))
@@ -226,7 +229,7 @@ def test_the_engine_lock_is_free_while_a_worker_is_still_sending(
     deadline = time.monotonic() + 10
     while push_service.hung == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert push_service.hung == 1, "the first worker advanced and began sending"
+    assert push_service.hung >= 1, "the first worker advanced and began sending"
 
     clock.advance(STEP_S)
     report = other.post("/api/tick", headers=CRON).json()
