@@ -100,14 +100,27 @@ def deployment(
         clock.advance(60)
     injected = client.post(
         "/api/incidents",
-        json={"type": "cpu_overload", "servers": ["api-02"], "duration_s": 600},
+        json={"type": "config_error", "servers": ["api-02"], "duration_s": 600},
         headers=ADMIN,
     )
     assert injected.status_code == 201, injected.text
-    for _ in range(4):  # two minutes: detected, alerts stored
+    for _ in range(4):  # two minutes: detected, diagnosed, alerts stored
         clock.advance(30)
         assert client.post("/api/tick", headers=ADMIN).status_code == 200
-    return client, clock, injected.json()["id"], settings
+    return client, clock, _found_behind(client, injected.json()["id"]), settings
+
+
+def _found_behind(client: TestClient, injected: str) -> str:
+    """The engine's incident for the injected failure (the engine names what it saw)."""
+    listed = client.get("/api/incidents", params={"limit": 500}, headers=ADMIN).json()
+    found = [
+        i["id"]
+        for i in listed["incidents"]
+        if i["diagnosis"]
+        and injected in {s["id"] for s in (i["scenario"] or {"incidents": []})["incidents"]}
+    ]
+    assert len(found) == 1, listed
+    return found[0]
 
 
 def test_the_table_names_every_read() -> None:
