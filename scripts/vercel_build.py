@@ -127,6 +127,8 @@ def inspect_output(project: Path) -> Report:
         report.check(same, f"public/{path.relative_to(public)} is not in the static output")
     vendored = output / "static" / "vendor" / "uPlot.esm.js"
     report.check(vendored.is_file(), "the build did not copy uPlot into public/vendor/")
+    test_only = output / "static" / "vendor" / "axe.min.js"
+    report.check(not test_only.exists(), "axe-core (the tests' alone) is in the deployment")
     return report
 
 

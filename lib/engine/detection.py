@@ -5,12 +5,21 @@ which random access makes cheap. To make the score of a bucket independent of ho
 chunk time, the window behind bucket ``b`` always starts at the same place: ``anchor(b) -
 WARMUP_BUCKETS``, where ``anchor(b)`` is ``b`` rounded down to ``ANCHOR_BUCKETS``. Two
 functions scoring the same bucket see the same samples and give the same score.
+
+Scoring the whole window for every new bucket costs up to ``WARMUP_BUCKETS +
+ANCHOR_BUCKETS`` rows per call (seconds at a thousand servers). The adaptive detector's state
+at a refresh boundary of the window is a pure function of the same inputs, and resuming from
+it repeats the same arithmetic bit for bit (the detector's stretches end there), so the
+latest such states are memoised (``Checkpoints``): the next bucket costs the rows since the
+last boundary. A cache only: results are identical with or without it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,6 +35,7 @@ from lib.detect import (
     levels_of,
     score_window,
 )
+from lib.detect.state import State
 from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides, assess, window
 
 ANCHOR_BUCKETS = 600
@@ -126,14 +136,94 @@ Scorer = Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64], int], tuple
 crit_upper)``, each float64[T, S]; row ``i`` may use rows ``<= i`` only."""
 
 
+@dataclass(frozen=True)
+class AdaptiveScorer:
+    """The product's detector (``lib.detect``) with the fleet's per-metric rules.
+
+    A ``Scorer``; ``resume`` also continues from a detector state and returns the next one.
+    """
+
+    params: Params = DEFAULT_PARAMS
+
+    def __call__(self, flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
+        return self.resume(flat, timestamps, n_servers, None)[0]
+
+    def resume(
+        self, flat: F64, timestamps: F64, n_servers: int, state: State | None
+    ) -> tuple[tuple[F64, ...], State]:
+        s = score_window(
+            flat, timestamps, self.params, configs=fleet_configs(n_servers), state=state
+        )
+        return (s.score, s.baseline, s.warn_upper, s.crit_upper), s.state
+
+
 def adaptive_scorer(params: Params = DEFAULT_PARAMS) -> Scorer:
     """The product's detector (``lib.detect``) with the fleet's per-metric rules."""
+    return AdaptiveScorer(params)
 
-    def score(flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
-        s = score_window(flat, timestamps, params, configs=fleet_configs(n_servers))
-        return s.score, s.baseline, s.warn_upper, s.crit_upper
 
-    return score
+class Checkpoints:
+    """The detector's state at recent refresh boundaries of anchored windows, newest kept.
+
+    Keyed by fleet (identity), overrides, scorer and window start; each entry says "the
+    state after the rows before ``bucket``". At most ``size`` states and ``max_bytes`` in all
+    (a state is ~750 bytes a server; a fleet too large for the budget is not memoised).
+    Thread-safe; states are never mutated (``score_window`` copies the state it starts from).
+    """
+
+    def __init__(self, size: int = 6, max_bytes: int = 256 << 20) -> None:
+        self.size = size
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[Fleet, int, State]] = OrderedDict()
+
+    @staticmethod
+    def _key(
+        fleet: Fleet, overrides: Overrides, scorer: AdaptiveScorer, w0: int, bucket: int
+    ) -> Hashable:
+        return (id(fleet), overrides, scorer, w0, bucket)
+
+    def latest(
+        self, fleet: Fleet, overrides: Overrides, scorer: AdaptiveScorer, w0: int, b0: int
+    ) -> tuple[int, State | None]:
+        """The latest checkpoint at or before ``b0`` in the window from ``w0``, else (w0, None)."""
+        best: tuple[int, State | None] = (w0, None)
+        with self._lock:
+            for key, (owner, bucket, state) in self._items.items():
+                if owner is not fleet or not w0 < bucket <= b0 or bucket <= best[0]:
+                    continue
+                if key == self._key(fleet, overrides, scorer, w0, bucket):
+                    best = (bucket, state)
+        return best
+
+    def put(
+        self,
+        fleet: Fleet,
+        overrides: Overrides,
+        scorer: AdaptiveScorer,
+        w0: int,
+        bucket: int,
+        state: State,
+    ) -> None:
+        if state.data.nbytes > self.max_bytes:
+            return
+        key = self._key(fleet, overrides, scorer, w0, bucket)
+        with self._lock:
+            self._items[key] = (fleet, bucket, state)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size or self.nbytes > self.max_bytes:
+                self._items.popitem(last=False)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(state.data.nbytes for _, _, state in self._items.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CHECKPOINTS = Checkpoints()
 
 
 def static_scorer(flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
@@ -202,15 +292,22 @@ def _detect_anchored(
     fleet: Fleet, overrides: Overrides, anchor: int, b0: int, b1: int, scorer: Scorer
 ) -> Detection:
     w0 = anchor - WARMUP_BUCKETS
-    values = window(fleet, w0, b1, overrides)
-    status, health = assess(fleet, values[b0 - w0 :])
+    start, state = w0, None
+    if isinstance(scorer, AdaptiveScorer):
+        start, state = CHECKPOINTS.latest(fleet, overrides, scorer, w0, b0)
+    values = window(fleet, start, b1, overrides)
+    status, health = assess(fleet, values[b0 - start :])
     flat = values.reshape(values.shape[0], -1).astype(np.float64)
-    timestamps = fleet.epoch_s + np.arange(w0, b1, dtype=np.float64) * fleet.bucket_seconds
-    keep = slice(b0 - w0, None)
-    score, baseline, warn, crit = (a[keep] for a in scorer(flat, timestamps, fleet.size))
+    timestamps = fleet.epoch_s + np.arange(start, b1, dtype=np.float64) * fleet.bucket_seconds
+    if isinstance(scorer, AdaptiveScorer):
+        scored = _resume_checkpointed(fleet, overrides, scorer, w0, start, state, flat, timestamps)
+    else:
+        scored = scorer(flat, timestamps, fleet.size)
+    keep = slice(b0 - start, None)
+    score, baseline, warn, crit = (a[keep] for a in scored)
     return Detection(
         b0=b0,
-        values=values[b0 - w0 :],
+        values=values[b0 - start :],
         score=score,
         level=levels_of(score),
         baseline=baseline,
@@ -219,6 +316,32 @@ def _detect_anchored(
         status=status,
         health=health,
     )
+
+
+def _resume_checkpointed(
+    fleet: Fleet,
+    overrides: Overrides,
+    scorer: AdaptiveScorer,
+    w0: int,
+    start: int,
+    state: State | None,
+    flat: F64,
+    timestamps: F64,
+) -> tuple[F64, ...]:
+    """Score rows ``start ..`` from ``state``, split at the window's last refresh boundary
+    so that the state there can be kept for the next call."""
+    every = scorer.params.refresh
+    b1 = start + flat.shape[0]
+    boundary = w0 + (b1 - w0) // every * every
+    if boundary <= start:
+        return scorer.resume(flat, timestamps, fleet.size, state)[0]
+    cut = boundary - start
+    head, state = scorer.resume(flat[:cut], timestamps[:cut], fleet.size, state)
+    CHECKPOINTS.put(fleet, overrides, scorer, w0, boundary, state)
+    if cut == flat.shape[0]:
+        return head
+    tail, _ = scorer.resume(flat[cut:], timestamps[cut:], fleet.size, state)
+    return tuple(np.concatenate(pair) for pair in zip(head, tail, strict=True))
 
 
 def static_scores(flat: F64, n_servers: int) -> tuple[F64, ...]:

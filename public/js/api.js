@@ -55,9 +55,10 @@ export async function api(path, { method = "GET", body, query, signal } = {}) {
   return data;
 }
 
-/** Every server of ``/api/fleet`` (pages of 500), with the first page's envelope. */
-export async function fleetAll(query = {}) {
-  const first = await api("/fleet", { query: { ...query, limit: 500 } });
+/** Every server of ``/api/fleet`` (pages of 500), with the first page's envelope; ``first``
+ * when that page is already at hand. */
+export async function fleetAll(query = {}, first = null) {
+  first ??= await api("/fleet", { query: { ...query, limit: 500 } });
   const rest = [];
   for (let page = 2; page <= first.pages; page += 1) {
     rest.push(api("/fleet", { query: { ...query, limit: 500, page } }));

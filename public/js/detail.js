@@ -3,7 +3,7 @@
 // open alerts and the server's neighbours in the topology.
 import { api, ApiError } from "./api.js";
 import { h, fill } from "./dom.js";
-import { t, pick, onLanguage, formatNumber, formatTime } from "./i18n.js";
+import { t, pick, onLanguage, formatClock, formatNumber, formatTime } from "./i18n.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -50,6 +50,16 @@ function drawBands(u) {
   ctx.restore();
 }
 
+function timeTicks(u, splits) {
+  let day = null;
+  return splits.map((x) => {
+    const date = new Date(x * 1000).toDateString();
+    const label = formatClock(x, day !== date);
+    day = date;
+    return label;
+  });
+}
+
 async function renderChart() {
   const id = current;
   const to = state.mode === "replay" ? state.replayAt : null;
@@ -80,7 +90,8 @@ async function renderChart() {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [axis, { ...axis, label: history.unit, size: 60 }],
+      // Ticks in the page's language, 24-hour; the date on the first tick and at midnight.
+      axes: [{ ...axis, values: timeTicks }, { ...axis, label: history.unit, size: 60 }],
       series: [
         {},
         { label: metric, stroke: cssColor("--accent"), width: 2 },
@@ -125,7 +136,7 @@ function renderFacts() {
       h("td", {}, m.level === "normal" ? "–" : t(`status.${m.level}`)),
     ))),
   );
-  fill($("d-alerts"), d.alerts.length ? d.alerts.map((a) => h(`li.l-${a.level}`, {}, `${a.level} · ${a.metric} · ${formatTime(a.fired_at)}`)) : h("li.muted", {}, t("alerts.none")));
+  fill($("d-alerts"), d.alerts.length ? d.alerts.map((a) => h(`li.l-${a.level}`, {}, `${a.level} · ${metricLabel(a.metric)} · ${formatTime(a.fired_at)}`)) : h("li.muted", {}, t("alerts.none")));
   const links = (ids) => (ids.length ? ids.flatMap((id, k) => [k ? ", " : "", h("a", { href: `#/server/${encodeURIComponent(id)}` }, id)]) : [t("detail.nothing")]);
   fill($("d-topology"), t("detail.depends"), ...links(d.dependencies), h("br"), t("detail.dependents"), ...links(d.dependents));
 }

@@ -56,19 +56,35 @@ function build(server) {
     h("div.card-meta", {}, `${server.role} · ${server.region}`),
     h("div.card-status", {}, h("span.status-dot", { "aria-hidden": "true" }), h("span.status-name", {}, status), " · ", health),
     cpu.row, mem.row, disk.row,
+    h("span.spark-label", { "aria-hidden": "true" }, t("card.spark")),
     svg("svg", { class: "spark", viewBox: `0 0 ${SPARK_POINTS - 1} 100`, preserveAspectRatio: "none", "aria-hidden": "true" }, line),
   );
-  const parts = { status, health, badge, line, cpu, mem, disk, meta: el.querySelector(".card-meta") };
-  cards.set(server.id, { el, parts, version: -1, statusClass: "", lang: "" });
+  const parts = { status, health, badge, line, cpu, mem, disk, meta: el.querySelector(".card-meta"), spark: el.querySelector(".spark-label") };
+  cards.set(server.id, { el, parts, version: -1, statusClass: "", lang: "", alerts: null });
   observer.observe(el);
   return el;
 }
 
+/** Write ``value`` to ``target[key]`` only when it changed: an unchanged write still costs a
+ * style invalidation (attributes) or a text relayout. */
+function put(target, key, value) {
+  if (target[key] !== value) target[key] = value;
+}
+
 function setBar(bar, value) {
   const pct = Math.max(0, Math.min(100, value ?? 0));
-  bar.fill.style.setProperty("--v", String(pct / 100));
-  bar.fill.classList.toggle("hot", pct >= 90);
-  bar.value.data = value == null ? "–" : `${Math.round(value)}%`;
+  // Whole percents: the bar cannot show finer, and most ticks then change nothing.
+  const scale = String(Math.round(pct) / 100);
+  if (bar.scale !== scale) {
+    bar.fill.style.setProperty("--v", scale);
+    bar.scale = scale;
+  }
+  const hot = pct >= 90;
+  if (bar.hot !== hot) {
+    bar.fill.classList.toggle("hot", hot);
+    bar.hot = hot;
+  }
+  put(bar.value, "data", value == null ? "–" : `${Math.round(value)}%`);
 }
 
 function patch(id) {
@@ -82,25 +98,31 @@ function patch(id) {
     card.el.classList.add(cls);
     card.statusClass = cls;
   }
-  card.el.dataset.status = server.status;
-  if (card.lang !== document.documentElement.lang) {
+  put(card.el.dataset, "status", server.status);
+  const lang = document.documentElement.lang;
+  if (card.lang !== lang) {
     parts.cpu.label.textContent = t("metric.cpu");
     parts.mem.label.textContent = t("metric.mem");
     parts.disk.label.textContent = t("metric.disk");
-    card.lang = document.documentElement.lang;
+    parts.spark.textContent = t("card.spark");
   }
-  parts.meta.textContent = `${server.role} · ${server.region}`;
-  parts.status.data = t(`status.${server.status}`);
-  parts.health.data = `${t("card.health")} ${formatNumber(server.health, 0)}`;
+  put(parts.meta, "textContent", `${server.role} · ${server.region}`);
+  put(parts.status, "data", t(`status.${server.status}`));
+  put(parts.health, "data", `${t("card.health")} ${formatNumber(server.health, 0)}`);
   setBar(parts.cpu, server.values.cpu_pct);
   setBar(parts.mem, server.values.memory_pct);
   setBar(parts.disk, server.values.disk_pct);
-  parts.badge.hidden = !server.alerts;
-  parts.badge.textContent = String(server.alerts);
-  parts.badge.title = t("card.alerts", { n: server.alerts });
-  parts.badge.setAttribute("aria-label", t("card.alerts", { n: server.alerts }));
-  card.el.dataset.cpu = String(server.values.cpu_pct ?? "");
-  card.el.dataset.bucket = String(state.bucket ?? "");
+  if (card.alerts !== server.alerts || card.lang !== lang) {
+    const label = t("card.alerts", { n: server.alerts });
+    parts.badge.hidden = !server.alerts;
+    parts.badge.textContent = String(server.alerts);
+    parts.badge.title = label;
+    parts.badge.setAttribute("aria-label", label);
+    card.alerts = server.alerts;
+  }
+  card.lang = lang;
+  put(card.el.dataset, "cpu", String(server.values.cpu_pct ?? ""));
+  put(card.el.dataset, "bucket", String(state.bucket ?? ""));
   if (server.sparkLength > 1) {
     // Scaled to its own range (at least 2 points of %), so that small moves show.
     const ring = server.spark.subarray(0, server.sparkLength);
@@ -113,11 +135,14 @@ function patch(id) {
     const span = Math.max(2, high - low);
     const base = (low + high - span) / 2;
     const offset = SPARK_POINTS - server.sparkLength;
-    const points = [];
+    let points = "";
     for (let k = 0; k < ring.length; k += 1) {
-      points.push(`${offset + k},${(95 - ((ring[k] - base) / span) * 90).toFixed(1)}`);
+      points += `${k ? " " : ""}${offset + k},${(95 - ((ring[k] - base) / span) * 90).toFixed(1)}`;
     }
-    parts.line.setAttribute("points", points.join(" "));
+    if (parts.points !== points) {
+      parts.line.setAttribute("points", points);
+      parts.points = points;
+    }
   }
   card.version = server.version;
 }
@@ -182,9 +207,9 @@ function update() {
     grid.prepend(fragment);
     order = next;
   }
-  count.value = t("grid.count", { shown: shown.length, total: state.servers.size });
+  put(count, "value", t("grid.count", { shown: shown.length, total: state.servers.size }));
   for (const id of visible) patch(id);
-  grid.dataset.bucket = String(state.bucket ?? "");
+  put(grid.dataset, "bucket", String(state.bucket ?? ""));
 }
 
 export function showGrid(on) {

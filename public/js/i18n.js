@@ -33,6 +33,7 @@ const STRINGS = {
     "inject.targets": "Targets", "inject.submit": "Inject", "inject.done": "Injected {id} on {servers}.",
     "inject.pick": "Choose at least one target.",
     "detail.back": "← All servers", "detail.metric": "Metric", "detail.range": "Range",
+    "range.15m": "15 min", "range.1h": "1 h", "range.24h": "24 h", "card.spark": "CPU trend",
     "detail.metrics": "Metrics now", "detail.alerts": "Open alerts", "detail.topology": "Place in the topology",
     "detail.logs": "Logs", "detail.level": "Level", "detail.processes": "Processes",
     "detail.depends": "Depends on: ", "detail.dependents": "Used by: ", "detail.nothing": "none",
@@ -88,6 +89,7 @@ const STRINGS = {
     "inject.targets": "대상", "inject.submit": "주입", "inject.done": "{servers}에 {id} 주입됨.",
     "inject.pick": "대상을 하나 이상 고르세요.",
     "detail.back": "← 전체 서버", "detail.metric": "지표", "detail.range": "기간",
+    "range.15m": "15분", "range.1h": "1시간", "range.24h": "24시간", "card.spark": "CPU 추이",
     "detail.metrics": "현재 지표", "detail.alerts": "열린 알림", "detail.topology": "토폴로지에서의 위치",
     "detail.logs": "로그", "detail.level": "수준", "detail.processes": "프로세스",
     "detail.depends": "의존 대상: ", "detail.dependents": "사용하는 서버: ", "detail.nothing": "없음",
@@ -154,6 +156,13 @@ export function applyStatic(root = document) {
 export function formatTime(iso) {
   const date = typeof iso === "string" ? new Date(iso) : iso;
   return date.toLocaleString(lang === "ko" ? "ko-KR" : "en-GB", { hour12: false });
+}
+
+/** Clock time (and the date when ``withDate``) of a Unix time in seconds, for chart axes. */
+export function formatClock(seconds, withDate = false) {
+  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
+  if (withDate) Object.assign(options, { month: "numeric", day: "numeric" });
+  return new Date(seconds * 1000).toLocaleString(lang === "ko" ? "ko-KR" : "en-GB", options);
 }
 
 export function formatNumber(value, digits = 1) {

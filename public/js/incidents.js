@@ -5,6 +5,7 @@ import { h, fill } from "./dom.js";
 import { t, pick, onLanguage, formatTime } from "./i18n.js";
 import { state, changed, subscribe } from "./state.js";
 import { asOperator, isOperator } from "./auth.js";
+import { alertAsOf, asOf, incidentAsOf } from "./asof.js";
 
 const FAILURE_TYPES = [
   "cpu_overload", "memory_leak", "disk_full", "network_failure", "application_crash", "database_timeout",
@@ -15,9 +16,12 @@ let incidents = [];
 let alerts = [];
 let timer = 0;
 
+// Past incidents and alerts are shown, not acted on.
+const canAct = () => isOperator() && state.mode === "live";
+
 function incidentItem(i) {
   const open = i.open;
-  const resolve = open && isOperator()
+  const resolve = open && canAct()
     ? h("button.btn.small", { type: "button", onclick: () => asOperator(() => resolveIncident(i.id)) }, t("incidents.resolve"))
     : null;
   const evidence = i.diagnosis ? h("p.muted", {}, pick(i.diagnosis.summary ?? i.diagnosis.text ?? "")) : null;
@@ -34,12 +38,12 @@ function incidentItem(i) {
 }
 
 function alertItem(a) {
-  const ack = a.state === "firing" && isOperator()
+  const ack = a.state === "firing" && canAct()
     ? h("button.btn.small", { type: "button", onclick: () => asOperator(() => acknowledge(a.id)) }, t("alerts.ack"))
     : null;
   return h(
     `li.alert.l-${a.level}`,
-    { dataset: { id: a.id, server: a.server, state: a.state } },
+    { dataset: { id: a.id, server: a.server, state: a.state, fired: a.fired_at } },
     h("span.level", {}, a.level),
     " ",
     h("a", { href: `#/server/${encodeURIComponent(a.server)}` }, a.server),
@@ -55,17 +59,24 @@ function render() {
   fill($("alerts"), alerts.length ? alerts.map(alertItem) : h("li.muted", {}, t("alerts.none")));
 }
 
+let request = 0;
+/** Load the incidents and alerts, live or (in replay) as they stood at the moment shown. */
 export async function refreshIncidents() {
+  const at = state.mode === "replay" ? state.replayAt : null;
+  const ticket = ++request;
+  // In replay only what had started (fired) by then: the API's ``to`` filter.
   const [inc, al] = await Promise.all([
-    api("/incidents", { query: { limit: 30 } }).catch(() => null),
-    api("/alerts", { query: { limit: 50 } }).catch(() => null),
+    api("/incidents", { query: { limit: 30, to: at } }).catch(() => null),
+    api("/alerts", { query: { limit: 50, to: at } }).catch(() => null),
   ]);
+  if (ticket !== request) return; // the console moved meanwhile: a newer answer is coming
   if (inc) {
-    incidents = inc.incidents;
+    incidents = at ? asOf(inc.incidents, at, incidentAsOf) : inc.incidents;
     state.openIncidents = incidents.filter((i) => i.open);
     changed("incidents");
   }
-  if (al) alerts = al.alerts;
+  if (al) alerts = at ? asOf(al.alerts, at, alertAsOf) : al.alerts;
+  document.getElementById("view-incidents").dataset.at = at ?? "live";
   render();
 }
 

@@ -1,6 +1,6 @@
 // The live feed: /api/stream (SSE) resumed with Last-Event-ID, polling /api/fleet when the
 // stream is unavailable, and an indicator that says live, reconnecting or stale.
-import { fleetAll } from "./api.js";
+import { api, fleetAll } from "./api.js";
 import { t, onLanguage } from "./i18n.js";
 import { applyFleet, applySnapshot, changed, state, SPARK_POINTS } from "./state.js";
 
@@ -20,6 +20,12 @@ let pollTimer = 0;
 let retryTimer = 0;
 let failures = 0;
 let startBucket = Infinity;
+// Snapshots that arrive before the fleet's pages are in wait for them: every view builds its
+// servers (role, region) from the fleet first.
+let early = [];
+let opened = () => {};
+/** Settles once the page shows live data (or gave up trying): what can wait, waits for it. */
+export const firstLive = new Promise((resolve) => { opened = resolve; });
 
 /** Register ``fn(data, replayed)`` (``replayed``: from before the page opened) for the stream's ``alert`` or ``incident`` events. */
 export function on(kind, fn) { handlers[kind].push(fn); }
@@ -67,20 +73,14 @@ function connect() {
     failures = 0;
     stopPolling();
     show("live");
+    opened();
   });
   source.addEventListener("snapshot", (event) => {
     lastId = event.lastEventId || lastId;
     const snap = JSON.parse(event.data);
     streamed(snap.bucket);
-    if (lastBucket != null && snap.bucket <= lastBucket) {
-      // The minutes before the page opened, asked for to fill the sparklines.
-      applySnapshot(snap, { history: true });
-      return;
-    }
-    estimateBucket(snap);
-    received(snap.bucket);
-    applySnapshot(snap);
-    if (mode !== "live") show("live");
+    if (early) early.push(snap);
+    else snapshot(snap);
   });
   for (const kind of ["alert", "incident"]) {
     source.addEventListener(kind, (event) => {
@@ -96,12 +96,32 @@ function connect() {
       return;
     }
     // Closed for good (an error status or a non-stream answer): poll, and try again later.
+    opened();
     source.close();
     source = null;
     failures += 1;
     startPolling();
     retryTimer = setTimeout(connect, Math.min(30_000, 2_000 * 2 ** failures));
   });
+}
+
+function snapshot(snap) {
+  if (lastBucket != null && snap.bucket <= lastBucket) {
+    // The minutes before the page opened, asked for to fill the sparklines.
+    applySnapshot(snap, { history: true });
+    return;
+  }
+  estimateBucket(snap);
+  received(snap.bucket);
+  applySnapshot(snap);
+  if (mode !== "live") show("live");
+}
+
+/** The fleet is in (or could not be had): apply what the stream sent meanwhile. */
+function flushEarly() {
+  const waiting = early ?? [];
+  early = null;
+  for (const snap of waiting) snapshot(snap);
 }
 
 let previousAt = null;
@@ -121,6 +141,7 @@ async function poll() {
       applyFleet(page);
     }
     if (!source || source.readyState !== EventSource.OPEN) show("polling");
+    opened();
   } catch {
     // The indicator turns stale below once nothing has arrived for a while.
   }
@@ -142,23 +163,33 @@ function watchStaleness() {
   if (lastDataAt && silent > 3 * bucketSeconds * 1000 + 2000 && mode !== "connecting") show("stale");
 }
 
-/** Load the fleet once (roles, regions, alert counts), then follow the stream. */
+/** Load the fleet once (roles, regions, alert counts) and follow the stream. The stream
+ * starts as soon as the first page says which bucket it is, while the other pages load. */
 export async function start() {
   render();
+  let following = false;
+  const follow = () => {
+    following = true;
+    if ("EventSource" in window) connect();
+    else startPolling();
+  };
   try {
-    const page = await fleetAll();
-    received(page.bucket);
-    applyFleet(page);
+    const first = await api("/fleet", { query: { limit: 500 } }); // preloaded by index.html
     // Start the stream a little back: its snapshots fill the sparklines at once. A large
     // fleet asks for fewer (each snapshot carries every server).
-    startBucket = page.bucket;
-    const back = Math.max(4, Math.min(SPARK_POINTS, Math.floor(12_000 / page.summary.servers)));
-    lastId = String(page.bucket - back);
+    startBucket = first.bucket;
+    const back = Math.max(4, Math.min(SPARK_POINTS, Math.floor(12_000 / first.summary.servers)));
+    lastId = String(first.bucket - back);
+    follow();
+    const page = await fleetAll({}, first);
+    received(page.bucket);
+    applyFleet(page);
   } catch {
     show("stale");
+    opened();
   }
-  if ("EventSource" in window) connect();
-  else startPolling();
+  flushEarly();
+  if (!following) follow();
   setInterval(watchStaleness, 1000);
   onLanguage(render);
 }

@@ -3,7 +3,7 @@
 import { applyStatic, lang, setLanguage, t } from "./i18n.js";
 import { initTheme } from "./theme.js";
 import { state } from "./state.js";
-import { start, on, refreshCounts, refreshIndicator } from "./live.js";
+import { start, firstLive, on, refreshCounts, refreshIndicator } from "./live.js";
 import { initGrid, showGrid } from "./grid.js";
 import { initOverview, showOverview, refreshSla } from "./overview.js";
 import { initTopology, showTopology } from "./topology.js";
@@ -66,6 +66,7 @@ async function boot() {
   initReplay(() => {
     refreshIndicator();
     refreshDetail();
+    refreshIncidents();
   });
   initAi();
   initNotify();
@@ -80,8 +81,11 @@ async function boot() {
     scheduleCounts();
   });
   on("incident", scheduleCounts);
-  refreshSla();
+  // The fleet and the stream first: the SLA panel (a day of incidents), the incidents and the
+  // alerts would compete with them for the server.
   await start();
+  await firstLive;
+  refreshSla();
   await auth;
   renderIncidents();
   refreshIncidents();

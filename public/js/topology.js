@@ -80,7 +80,8 @@ function build() {
       "figure.topo",
       {},
       h("figcaption", {}, t("topology.region", { region })),
-      svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, role: "group", "aria-label": t("topology.region", { region }) }, edges, heads, drawn),
+      // On a phone the drawing keeps a readable size and scrolls sideways within its panel.
+      h("div.scroll-x", {}, svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, role: "group", "aria-label": t("topology.region", { region }) }, edges, heads, drawn)),
     );
   });
   fill(root, figures);
@@ -103,7 +104,8 @@ function paint() {
     const mark = roots.has(id) ? " root" : affected.has(id) ? " affected" : "";
     const cls = `topo-node s-${server.status}${mark}`;
     if (node.group.getAttribute("class") !== cls) node.group.setAttribute("class", cls);
-    node.title.textContent = `${id}: ${t(`status.${server.status}`)}`;
+    const title = `${id}: ${t(`status.${server.status}`)}`;
+    if (node.title.textContent !== title) node.title.textContent = title;
   }
 }
 

@@ -21,6 +21,21 @@ from tests.browser.conftest import Console, PageErrors, open_console
 HOSTILE = 'db-01 looks fine <img src=x onerror="document.body.dataset.pwned=1"> <b>bold</b>'
 
 
+# What the sidebar shows, in the order it shows it: each thinking step, then the turn's end.
+RECORD_ORDER = """() => {
+  window.aiOrder = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes') window.aiOrder.push(`done:${r.target.dataset.done}`);
+      for (const n of r.addedNodes) {
+        if (n.nodeName === 'LI' && n.parentElement?.matches('.steps')) window.aiOrder.push('step');
+      }
+    }
+  }).observe(document.getElementById('ai-log'),
+             {subtree: true, childList: true, attributes: true, attributeFilter: ['data-done']});
+}"""
+
+
 def has_ai_route(console: Console) -> bool:
     paths = httpx.get(f"{console.url}/api/openapi.json", timeout=10).json()["paths"]
     return "/api/ai/ask" in paths
@@ -37,10 +52,15 @@ def test_a_korean_question_streams_steps_then_names_the_right_server(
     page.select_option("#lang", "ko")
     page.click("#ai-open")
     page.fill("#ai-q", "지금 응답 시간이 가장 느린 서버는 어디야?")
+    page.evaluate(RECORD_ORDER)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#ai-log .steps li", timeout=20_000)
-    page.wait_for_selector("#ai-log .turn[data-done]", timeout=60_000)
+    # Wait for the turn to end, however long the assistant takes on a loaded machine (the
+    # suite's timeout bounds it): the order it streamed in is what the recorder saw.
+    page.wait_for_selector("#ai-log .turn[data-done]", timeout=0)
     assert page.get_attribute("#ai-log .turn", "data-done") == "answer"
+    order = page.evaluate("window.aiOrder")
+    assert order[0] == "step", order
+    assert order[-1] == "done:answer", order
     links = page.eval_on_selector_all(
         "#ai-log .answer-text a", "as => as.map(a => a.getAttribute('href'))"
     )

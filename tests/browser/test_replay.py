@@ -36,3 +36,64 @@ def test_an_hour_ago_and_back(page: Page, console: Console, page_errors: PageErr
     )
     page.wait_for_selector("#live[data-state='live']")
     assert page_errors.all() == []
+
+
+AS_OF = """async () => {
+  const { alertAsOf, incidentAsOf } = await import('/js/asof.js');
+  const at = Date.parse('2026-01-01T10:00:00Z');
+  const alert = { fired_at: '2026-01-01T09:00:00Z', acknowledged_at: '2026-01-01T09:30:00Z',
+                  acknowledged_by: 'op', resolved_at: '2026-01-01T11:00:00Z', state: 'resolved' };
+  const step = (t, event) => ({ at: `2026-01-01T${t}:00Z`, event });
+  const incident = {
+    started_at: '2026-01-01T08:00:00Z', detected_at: '2026-01-01T08:01:00Z', injected: false,
+    recovery_attempted_at: '2026-01-01T09:00:00Z', recovered_at: '2026-01-01T10:30:00Z',
+    status: 'recovered', open: false,
+    timeline: [step('08:00', 'started'), step('08:01', 'detected'),
+               step('09:00', 'recovery_started'), step('10:30', 'recovered')],
+  };
+  const later = { ...incident, started_at: '2026-01-01T10:10:00Z' };
+  const undetected = { ...incident, detected_at: '2026-01-01T10:05:00Z' };
+  const i = incidentAsOf(incident, at);
+  return {
+    alert: alertAsOf(alert, at).state,
+    by: alertAsOf(alert, at).acknowledged_by,
+    before: alertAsOf(alert, Date.parse('2026-01-01T08:59:00Z')),
+    incident: [i.status, i.open, i.timeline.map((s) => s.event)],
+    later: incidentAsOf(later, at),
+    undetected: incidentAsOf(undetected, at),
+  };
+}"""
+
+
+def test_incidents_and_alerts_as_they_stood(page: Page, console: Console) -> None:
+    open_console(page, console, "#/incidents")
+    # The rules, on records whose every step is known: what had happened by 10:00 only.
+    assert page.evaluate(AS_OF) == {
+        "alert": "acknowledged",
+        "by": "op",
+        "before": None,
+        "incident": ["recovering", True, ["started", "detected", "recovery_started"]],
+        "later": None,
+        "undetected": None,
+    }
+    # And the console: an incident injected now is listed live, not an hour ago.
+    made = console.post(
+        "/incidents", {"type": "memory_leak", "servers": ["api-01"], "duration_s": 30}
+    )
+    item = f"#incidents li[data-id='{made['id']}']"
+    page.wait_for_selector(item)
+    page.click("#replay-hour")
+    page.wait_for_selector("#view-incidents:not([data-at='live'])")
+    assert page.locator(item).count() == 0
+    late = page.evaluate(
+        """() => {
+          const at = Date.parse(document.querySelector('#view-incidents').dataset.at);
+          return [...document.querySelectorAll('#alerts li[data-id]')]
+            .filter((li) => !(Date.parse(li.dataset.fired) <= at)).map((li) => li.dataset.id);
+        }"""
+    )
+    assert late == []
+    assert page.locator("#incidents button, #alerts button").count() == 0  # the past is read-only
+    page.click("#replay-live")
+    page.wait_for_selector("#view-incidents[data-at='live']")
+    page.wait_for_selector(item)
