@@ -1,9 +1,11 @@
 // An incident's diagnosis (what the engine concluded from metrics, logs and topology) and,
 // apart and collapsed, the simulator's ground truth behind it. Everything is built as text.
 import { h } from "./dom.js";
-import { t, pick, label, formatTime, formatNumber } from "./i18n.js";
+import { t, pick, label, lang, formatTime, formatNumber } from "./i18n.js";
 
 const percent = (x) => `${Math.round(x * 100)}%`;
+// Log lines are minutes apart at most: the clock time reads faster than a full date.
+const clock = (date) => date.toLocaleTimeString(lang === "ko" ? "ko-KR" : "en-GB", { hour12: false });
 const serverLink = (id) => h("a", { href: `#/server/${encodeURIComponent(id)}` }, id);
 
 /** The localised name of a diagnosed type (``unknown``: "type not determined"). */
@@ -46,7 +48,7 @@ function logLine(incident, line) {
   return h(
     "li",
     { dataset: { server: line.server } },
-    h("time", {}, formatTime(bucketTime(incident, line.bucket))),
+    h("time", { dateTime: bucketTime(incident, line.bucket).toISOString() }, clock(bucketTime(incident, line.bucket))),
     " ",
     line.server,
     " ",
@@ -102,7 +104,7 @@ export function diagnosisBlock(incident) {
       : h("p.muted", {}, t("diag.nometrics")),
     h("h4", {}, t("diag.logs")),
     d.evidence.logs.length
-      ? h("ol.evidence-logs.logs", {}, d.evidence.logs.map((line) => logLine(incident, line)))
+      ? h("ol.evidence-logs", {}, d.evidence.logs.map((line) => logLine(incident, line)))
       : h("p.muted", {}, t("diag.nologs")),
     h("h4", {}, t("diag.attempts")),
     d.attempts.length ? h("ol.attempts", {}, attempts(incident, d.attempts)) : h("p.muted", {}, t("diag.noattempts")),

@@ -25,8 +25,8 @@ const STRINGS = {
     "topology.legend": "Load balancer → web → API → database, cache and queue, per region. A thick ring marks an incident's root cause, a dashed ring the servers it affects.",
     "topology.region": "Region {region}",
     "incidents.title": "Incidents and alerts", "incidents.timeline": "Incident timeline",
-    "incidents.none": "No incidents.", "incidents.resolve": "Resolve", "incidents.root": "Root cause: {server}",
-    "incidents.servers": "Servers: {servers}", "incidents.open": "open", "incidents.closed": "closed",
+    "incidents.none": "No incidents.", "incidents.resolve": "Resolve",
+   
     "alerts.feed": "Alert feed", "alerts.none": "No alerts.", "alerts.ack": "Acknowledge",
     "alerts.acked": "acknowledged by {by}",
     "inject.title": "Inject a failure", "inject.type": "Type", "inject.duration": "Duration (s)",
@@ -104,8 +104,8 @@ const STRINGS = {
     "topology.legend": "리전별 로드밸런서 → 웹 → API → 데이터베이스·캐시·큐. 굵은 테두리는 장애의 근본 원인, 점선 테두리는 영향을 받은 서버입니다.",
     "topology.region": "리전 {region}",
     "incidents.title": "장애와 알림", "incidents.timeline": "장애 타임라인",
-    "incidents.none": "장애가 없습니다.", "incidents.resolve": "해결", "incidents.root": "근본 원인: {server}",
-    "incidents.servers": "서버: {servers}", "incidents.open": "진행 중", "incidents.closed": "종료",
+    "incidents.none": "장애가 없습니다.", "incidents.resolve": "해결",
+   
     "alerts.feed": "알림 피드", "alerts.none": "알림이 없습니다.", "alerts.ack": "확인",
     "alerts.acked": "{by} 확인",
     "inject.title": "장애 주입", "inject.type": "유형", "inject.duration": "지속 시간 (초)",

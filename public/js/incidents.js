@@ -36,7 +36,7 @@ function incidentItem(i) {
       "div.incident-head",
       {},
       h("strong", {}, typeName(i.type)),
-      ` · ${t(open ? "incidents.open" : "incidents.closed")} · ${label("istatus", i.status)}`,
+      ` · ${label("istatus", i.status)}`,
       resolve,
     ),
     h("p", {}, pick(i.summary)),

@@ -78,3 +78,31 @@ def test_screenshots_of_an_incident(browser: Browser, troubled: Console) -> None
             screenshot(page, name)
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_screenshots_of_a_diagnosis(
+    browser: Browser, troubled: Console, lang: str, theme: str, size: str
+) -> None:
+    """The incidents view once the engine has diagnosed the database failing."""
+    if not any(i["injected"] or i["scenario"] for i in troubled.api("/incidents")["incidents"]):
+        troubled.post(
+            "/incidents", {"type": "database_timeout", "servers": ["db-02"], "duration_s": 600}
+        )
+    context = browser.new_context(
+        viewport=SIZES[size], locale="ko-KR" if lang == "ko" else "en-GB", color_scheme=theme
+    )
+    page = context.new_page()
+    try:
+        open_console(page, troubled, "#/incidents")
+        block = page.locator("#incidents .diagnosis[data-type]").first
+        block.wait_for(timeout=60_000)
+        assert page.get_attribute("html", "lang") == lang
+        # The incident's head first, its diagnosis below it.
+        page.evaluate("document.querySelector('#incidents li.incident').scrollIntoView()")
+        page.wait_for_timeout(300)
+        screenshot(page, f"diagnosis-{lang}-{theme}-{size}")
+    finally:
+        context.close()
