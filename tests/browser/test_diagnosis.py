@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Browser, Page, Route
 
 from lib.diagnose.text import TYPE_KO
 from tests.browser.conftest import Console, PageErrors, open_console, serve_console
+from tests.browser.test_access import axe
 
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1"> <b>bold</b>'
 INCIDENT = "#incidents li.incident[data-id='{id}']"
@@ -197,3 +198,27 @@ def test_diagnosis_text_is_text_and_unknown_is_said(
     assert page.get_attribute("body", "data-pwned") is None
     assert page_errors.all() == []
     page.unroute_all(behavior="ignoreErrors")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_diagnosis_is_accessible_and_fits_a_phone(
+    browser: Browser, diagnosed: tuple[Console, dict[str, Any]], theme: str
+) -> None:
+    """axe-core finds no serious violation with a diagnosis and its ground truth open, and a
+    375-px phone needs no horizontal scroll."""
+    console, incident = diagnosed
+    context = browser.new_context(
+        viewport={"width": 375, "height": 760}, color_scheme=theme, locale="ko-KR"
+    )
+    try:
+        page = context.new_page()
+        open_console(page, console, "#/incidents")
+        item = INCIDENT.format(id=incident["id"])
+        page.wait_for_selector(f"{item} .diagnosis[data-type]", timeout=20_000)
+        page.click(f"{item} > details.truth > summary")
+        page.wait_for_timeout(300)
+        found = axe(page)
+        assert [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in found] == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
