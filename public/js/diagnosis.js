@@ -31,9 +31,8 @@ function joinedLinks(ids) {
 
 function movedMetric(incident, m) {
   const arrow = m.direction === "up" ? "↑" : "↓";
-  const when = m.onset_bucket >= 0
-    ? t("diag.from", { time: formatTime(bucketTime(incident, m.onset_bucket)) })
-    : t("diag.unsettled");
+  const onset = m.onset_bucket >= 0 ? bucketTime(incident, m.onset_bucket) : null;
+  const when = onset ? t("diag.from", { time: formatTime(onset) }) : t("diag.unsettled");
   return h(
     "li",
     { dataset: { server: m.server, metric: m.metric } },
@@ -45,10 +44,11 @@ function movedMetric(incident, m) {
 }
 
 function logLine(incident, line) {
+  const at = bucketTime(incident, line.bucket);
   return h(
     "li",
     { dataset: { server: line.server } },
-    h("time", { dateTime: bucketTime(incident, line.bucket).toISOString() }, clock(bucketTime(incident, line.bucket))),
+    at ? h("time", { dateTime: at.toISOString() }, clock(at)) : null,
     " ",
     line.server,
     " ",
