@@ -34,6 +34,7 @@ export function incidentAsOf(incident, at) {
     ...incident,
     status,
     open: status !== "recovered" && status !== "resolved",
+    diagnosis: detected ? incident.diagnosis : null, // concluded at detection, not before
     timeline: incident.timeline.filter((step) => before(step.at, at)),
   };
 }

@@ -25,8 +25,8 @@ const STRINGS = {
     "topology.legend": "Load balancer → web → API → database, cache and queue, per region. A thick ring marks an incident's root cause, a dashed ring the servers it affects.",
     "topology.region": "Region {region}",
     "incidents.title": "Incidents and alerts", "incidents.timeline": "Incident timeline",
-    "incidents.none": "No incidents.", "incidents.resolve": "Resolve", "incidents.root": "Root cause: {server}",
-    "incidents.servers": "Servers: {servers}", "incidents.open": "open", "incidents.closed": "closed",
+    "incidents.none": "No incidents.", "incidents.resolve": "Resolve",
+   
     "alerts.feed": "Alert feed", "alerts.none": "No alerts.", "alerts.ack": "Acknowledge",
     "alerts.acked": "acknowledged by {by}",
     "inject.title": "Inject a failure", "inject.type": "Type", "inject.duration": "Duration (s)",
@@ -55,6 +55,29 @@ const STRINGS = {
     "login.submit": "Sign in", "login.needed": "Sign in as an operator to do this.",
     "close": "Close", "cancel": "Cancel", "error": "Error: {message}",
     "toast.alert": "{level}: {server} {metric}",
+    "type.cpu_overload": "CPU overload", "type.memory_leak": "Memory leak", "type.disk_full": "Disk full",
+    "type.network_failure": "Network failure", "type.application_crash": "Application crash",
+    "type.database_timeout": "Database timeout", "type.api_failure": "API failure", "type.config_error": "Configuration error",
+    "type.load_balancer_down": "Load balancer down", "type.cdn_failure": "CDN failure",
+    "type.dns_resolution_failure": "DNS resolution failure", "type.security_breach": "Security breach",
+    "type.unknown": "Type not determined",
+    "event.injected": "injected", "event.started": "anomaly began", "event.detected": "detected and diagnosed",
+    "event.joined": "spread", "event.recovery_started": "recovery tried", "event.recovered": "recovered",
+    "event.recovery_failed": "recovery did not help", "event.escalated": "escalated", "event.closed": "closed",
+    "diag.title": "Diagnosis", "diag.pending": "Not diagnosed yet: the engine has not detected it.",
+    "diag.confidence": "confidence {value}", "diag.unknown": "The anomaly matches no known failure: an operator should look.",
+    "diag.hypotheses": "Next hypotheses", "diag.root": "Root cause", "diag.affected": "Affected servers",
+    "diag.onset": "Estimated onset", "diag.metrics": "Metrics that moved, earliest first", "diag.nometrics": "No metric move settled yet.",
+    "diag.logs": "Log lines", "diag.nologs": "No log line points to it.", "diag.attempts": "Recovery attempts",
+    "diag.noattempts": "No automatic recovery: an operator is needed.", "diag.from": "from {time}", "diag.unsettled": "onset not settled yet",
+    "attempt.planned": "planned", "attempt.running": "in progress", "attempt.recovered": "worked", "attempt.recovery_failed": "did not help",
+    "incidents.show": "Show in topology", "topology.focus": "Highlighted: {type} on {server} ({n} servers affected).",
+    "topology.all": "Show every open incident",
+    "istatus.injected": "injected (not detected yet)", "istatus.active": "active", "istatus.recovering": "recovering",
+    "istatus.recovered": "recovered", "istatus.escalated": "escalated", "istatus.resolved": "resolved",
+    "truth.title": "Simulator ground truth (demo)",
+    "truth.note": "What the simulator really did behind this incident. The engine never sees it; it is shown for the demo and the evaluation only.",
+    "truth.item": "{type} on {targets}, from bucket {bucket}", "truth.injected": "injected by an operator", "truth.scheduled": "scheduled by the simulation",
   },
   ko: {
     skip: "본문으로 건너뛰기", views: "화면", lang: "언어", theme: "테마",
@@ -81,8 +104,8 @@ const STRINGS = {
     "topology.legend": "리전별 로드밸런서 → 웹 → API → 데이터베이스·캐시·큐. 굵은 테두리는 장애의 근본 원인, 점선 테두리는 영향을 받은 서버입니다.",
     "topology.region": "리전 {region}",
     "incidents.title": "장애와 알림", "incidents.timeline": "장애 타임라인",
-    "incidents.none": "장애가 없습니다.", "incidents.resolve": "해결", "incidents.root": "근본 원인: {server}",
-    "incidents.servers": "서버: {servers}", "incidents.open": "진행 중", "incidents.closed": "종료",
+    "incidents.none": "장애가 없습니다.", "incidents.resolve": "해결",
+   
     "alerts.feed": "알림 피드", "alerts.none": "알림이 없습니다.", "alerts.ack": "확인",
     "alerts.acked": "{by} 확인",
     "inject.title": "장애 주입", "inject.type": "유형", "inject.duration": "지속 시간 (초)",
@@ -111,6 +134,29 @@ const STRINGS = {
     "login.submit": "로그인", "login.needed": "운영자로 로그인해야 합니다.",
     "close": "닫기", "cancel": "취소", "error": "오류: {message}",
     "toast.alert": "{level}: {server} {metric}",
+    "type.cpu_overload": "CPU 과부하", "type.memory_leak": "메모리 누수", "type.disk_full": "디스크 가득 참",
+    "type.network_failure": "네트워크 장애", "type.application_crash": "애플리케이션 중단",
+    "type.database_timeout": "데이터베이스 타임아웃", "type.api_failure": "API 장애", "type.config_error": "설정 오류",
+    "type.load_balancer_down": "로드밸런서 중단", "type.cdn_failure": "CDN 장애",
+    "type.dns_resolution_failure": "DNS 해석 실패", "type.security_breach": "보안 침해",
+    "type.unknown": "유형 미확정",
+    "event.injected": "주입됨", "event.started": "이상 시작", "event.detected": "탐지·진단",
+    "event.joined": "확산", "event.recovery_started": "복구 시도", "event.recovered": "복구됨",
+    "event.recovery_failed": "복구 효과 없음", "event.escalated": "에스컬레이션", "event.closed": "종료",
+    "diag.title": "진단", "diag.pending": "아직 진단되지 않음: 엔진이 탐지하기 전입니다.",
+    "diag.confidence": "신뢰도 {value}", "diag.unknown": "알려진 어떤 장애와도 맞지 않는 이상: 운영자 확인이 필요합니다.",
+    "diag.hypotheses": "다음 가설", "diag.root": "근본 원인", "diag.affected": "영향 받은 서버",
+    "diag.onset": "추정 시작 시각", "diag.metrics": "변한 지표 (이른 순)", "diag.nometrics": "아직 확정된 지표 변화가 없습니다.",
+    "diag.logs": "근거 로그", "diag.nologs": "관련 로그가 없습니다.", "diag.attempts": "복구 시도",
+    "diag.noattempts": "자동 복구 없음: 운영자가 필요합니다.", "diag.from": "{time}부터", "diag.unsettled": "시작 시점 미확정",
+    "attempt.planned": "예정", "attempt.running": "진행 중", "attempt.recovered": "성공", "attempt.recovery_failed": "효과 없음",
+    "incidents.show": "토폴로지에서 보기", "topology.focus": "강조 표시: {server}의 {type} (영향 서버 {n}대).",
+    "topology.all": "진행 중인 장애 모두 보기",
+    "istatus.injected": "주입됨 (탐지 전)", "istatus.active": "진행 중", "istatus.recovering": "복구 중",
+    "istatus.recovered": "복구됨", "istatus.escalated": "에스컬레이션됨", "istatus.resolved": "해결됨",
+    "truth.title": "시뮬레이터 정답 (데모)",
+    "truth.note": "이 장애 뒤에서 시뮬레이터가 실제로 일으킨 일입니다. 엔진은 이 정보를 보지 않으며, 데모와 평가용으로만 표시합니다.",
+    "truth.item": "{targets}의 {type}, 버킷 {bucket}부터", "truth.injected": "운영자가 주입", "truth.scheduled": "시뮬레이션이 발생",
   },
 };
 
@@ -135,6 +181,13 @@ export function t(key, vars = {}) {
 export function pick(text) {
   if (text == null) return "";
   return typeof text === "string" ? text : (text[lang] ?? text.en ?? "");
+}
+
+/** ``t(`${prefix}.${name}`)``, or ``name`` itself when no table has it. */
+export function label(prefix, name) {
+  const key = `${prefix}.${name}`;
+  const text = t(key);
+  return text === key ? name : text;
 }
 
 export function onLanguage(fn) { listeners.add(fn); }

@@ -2,7 +2,8 @@
 // acknowledge, and for operators the inject-failure panel and resolve.
 import { api } from "./api.js";
 import { h, fill } from "./dom.js";
-import { t, pick, onLanguage, formatTime } from "./i18n.js";
+import { t, pick, label, onLanguage, formatTime } from "./i18n.js";
+import { diagnosisBlock, truthBlock, typeName } from "./diagnosis.js";
 import { state, changed, subscribe } from "./state.js";
 import { asOperator, isOperator } from "./auth.js";
 import { alertAsOf, asOf, incidentAsOf } from "./asof.js";
@@ -19,21 +20,37 @@ let timer = 0;
 // Past incidents and alerts are shown, not acted on.
 const canAct = () => isOperator() && state.mode === "live";
 
+// Which incidents' ground-truth sections the user opened: kept open across refreshes.
+const truthOpen = new Set();
+
 function incidentItem(i) {
   const open = i.open;
   const resolve = open && canAct()
     ? h("button.btn.small", { type: "button", onclick: () => asOperator(() => resolveIncident(i.id)) }, t("incidents.resolve"))
     : null;
-  const evidence = i.diagnosis ? h("p.muted", {}, pick(i.diagnosis.summary ?? i.diagnosis.text ?? "")) : null;
+  const toggled = (isOpen) => (isOpen ? truthOpen.add(i.id) : truthOpen.delete(i.id));
   return h(
     `li.incident.${open ? "open" : "closed"}.sev-${i.severity}`,
-    { dataset: { id: i.id } },
-    h("div.incident-head", {}, h("strong", {}, i.type), ` · ${t(open ? "incidents.open" : "incidents.closed")} · ${i.status}`, resolve),
+    { dataset: { id: i.id, status: i.status } },
+    h(
+      "div.incident-head",
+      {},
+      h("strong", {}, typeName(i.type)),
+      ` · ${label("istatus", i.status)}`,
+      resolve,
+    ),
     h("p", {}, pick(i.summary)),
-    i.root_server ? h("p", {}, t("incidents.root", { server: "" }), h("a", { href: `#/server/${encodeURIComponent(i.root_server)}` }, i.root_server)) : null,
     h("p.muted", {}, pick(i.description)),
-    evidence,
-    h("ol.timeline", {}, i.timeline.map((e) => h("li", {}, h("time", { dateTime: e.at }, formatTime(e.at)), ` ${e.event}`, e.reason ? ` — ${pick(e.reason)}` : ""))),
+    diagnosisBlock(i),
+    h("p", {}, h("a", { href: `#/topology/${encodeURIComponent(i.id)}` }, t("incidents.show"))),
+    h("ol.timeline", {}, i.timeline.map((e) => h(
+      "li",
+      { dataset: { event: e.event } },
+      h("time", { dateTime: e.at }, formatTime(e.at)),
+      ` ${label("event", e.event)}`,
+      e.reason ? ` — ${pick(e.reason)}` : "",
+    ))),
+    truthBlock(i, truthOpen.has(i.id), toggled),
   );
 }
 
@@ -72,6 +89,7 @@ export async function refreshIncidents() {
   if (ticket !== request) return; // the console moved meanwhile: a newer answer is coming
   if (inc) {
     incidents = at ? asOf(inc.incidents, at, incidentAsOf) : inc.incidents;
+    state.incidents = incidents;
     state.openIncidents = incidents.filter((i) => i.open);
     changed("incidents");
   }
@@ -139,7 +157,7 @@ export function showIncidents(on) {
 }
 
 export function initIncidents() {
-  fill($("inject-type"), FAILURE_TYPES.map((type) => h("option", { value: type }, type)));
+  fill($("inject-type"), FAILURE_TYPES.map((type) => h("option", { value: type }, `${typeName(type)} (${type})`)));
   $("inject-type").value = "database_timeout";
   $("inject").addEventListener("submit", inject);
   onLanguage(render);

@@ -29,7 +29,7 @@ function route() {
   document.body.dataset.view = view;
   showOverview(view === "overview");
   showGrid(view === "servers");
-  showTopology(view === "topology");
+  showTopology(view === "topology", view === "topology" && rest.length ? decodeURIComponent(rest.join("/")) : null);
   showIncidents(view === "incidents");
   showDetail(view === "server" ? decodeURIComponent(rest.join("/")) : null);
   document.title = view === "server" ? `${decodeURIComponent(rest.join("/"))} · OpenManager` : `${t(`nav.${view}`)} · OpenManager`;

@@ -14,6 +14,7 @@ export const state = {
   at: null,
   mode: "live", // live | replay
   replayAt: null,
+  incidents: [], // the incidents view's list, open and past
   openIncidents: [],
   alerts: [],
   role: null, // the signed-in role, null for a viewer without a session

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { h, svg, fill } from "./dom.js";
 import { t, onLanguage } from "./i18n.js";
+import { typeName } from "./diagnosis.js";
 import { state, subscribe } from "./state.js";
 
 const LAYERS = [["loadbalancer"], ["web"], ["api"], ["database", "cache", "queue"]];
@@ -11,6 +12,7 @@ const root = document.getElementById("topology");
 const nodes = new Map(); // id → {group, circle}
 let builtFor = "";
 let active = false;
+let selected = null; // the incident id of #/topology/<id>: only it is highlighted
 // id → the ids it depends on, from each server's detail; fetched once for fleets small enough
 // to draw edge by edge. Without it (or for a large fleet) adjacent layers are joined.
 let dependsOn = null;
@@ -95,9 +97,12 @@ function paint() {
   }
   const roots = new Set();
   const affected = new Set();
-  for (const incident of state.openIncidents) {
-    if (incident.root_server) roots.add(incident.root_server);
-    for (const s of incident.servers ?? []) affected.add(s);
+  for (const incident of highlighted()) {
+    // The engine's diagnosis names the root cause and the servers it reached.
+    const d = incident.diagnosis;
+    const root = d?.root_server ?? incident.root_server;
+    if (root) roots.add(root);
+    for (const s of d?.affected ?? incident.servers ?? []) affected.add(s);
   }
   for (const [id, node] of nodes) {
     const server = state.servers.get(id);
@@ -109,8 +114,26 @@ function paint() {
   }
 }
 
-export function showTopology(on) {
+/** The selected incident, when one is; else every open incident. */
+function highlighted() {
+  const focus = document.getElementById("topology-focus");
+  const incident = selected && state.incidents.find((i) => i.id === selected);
+  focus.hidden = !incident;
+  if (!incident) return state.openIncidents;
+  const d = incident.diagnosis;
+  const servers = d?.affected ?? incident.servers;
+  document.getElementById("topology-focus-text").textContent = t("topology.focus", {
+    type: typeName(d?.type ?? incident.type),
+    server: d?.root_server ?? incident.root_server ?? "?",
+    n: servers.length,
+  });
+  return [incident];
+}
+
+/** Show (``on``) or hide the view; ``incident`` selects one incident to highlight. */
+export function showTopology(on, incident = null) {
   active = on;
+  selected = incident;
   if (on) {
     paint();
     loadDependencies();

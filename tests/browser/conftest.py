@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Request, Response
 
+from lib.clock import Clock
 from lib.config import Settings
 from lib.http.app import create_app
 from tests.integration.http.conftest import ADMIN, PASSWORD, cheap_passwords
@@ -83,11 +85,22 @@ class Console:
         return response.json()
 
 
-def serve_console(**overrides: Any) -> Iterator[Console]:
+@dataclass
+class FastClock:
+    """Wall time from now on, running ``factor`` times faster: minutes of simulated time (a
+    slow ramp, a settling) in seconds of a test."""
+
+    factor: float
+    start: float = field(default_factory=time.time)
+
+    def now(self) -> float:
+        return self.start + (time.time() - self.start) * self.factor
+
+
+def serve_console(clock: Clock | None = None, **overrides: Any) -> Iterator[Console]:
     with tempfile.TemporaryDirectory(prefix="om-browser-") as directory:
-        app = cheap_passwords(
-            create_app(console_settings(directory, **overrides), serve_public=True)
-        )
+        settings = console_settings(directory, **overrides)
+        app = cheap_passwords(create_app(settings, clock=clock, serve_public=True))
         with AppServer(app) as server:
             console = Console(server.url, server, app)
             response = httpx.post(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.conftest import Console, open_console, screenshot, serve_console
+from tests.browser.conftest import Console, FastClock, open_console, screenshot, serve_console
 
 VIEWS = {
     "overview": ("#/overview", "#heat button"),
@@ -46,8 +46,25 @@ def test_screenshots(browser: Browser, console: Console, lang: str, theme: str, 
 
 @pytest.fixture(scope="module")
 def troubled() -> Iterator[Console]:
-    """A console of its own with a database failing: what the console is for."""
-    yield from serve_console()
+    """A console of its own with a database failing: what the console is for.
+
+    A database timeout ramps over minutes and the engine's failover would end it about a
+    minute after detection, maybe before the card turned: this console's clock runs 8 times
+    the wall and leaves recovery to people, so the failure grows for as long as the pictures
+    need.
+    """
+    yield from serve_console(FastClock(8), auto_recovery=False)
+
+
+@pytest.fixture(scope="module")
+def diagnosing() -> Iterator[Console]:
+    """A console of its own with a database timeout injected: the engine diagnoses it and
+    plans its recovery."""
+    for console in serve_console():
+        console.post(
+            "/incidents", {"type": "database_timeout", "servers": ["db-02"], "duration_s": 600}
+        )
+        yield console
 
 
 def test_screenshots_of_an_incident(browser: Browser, troubled: Console) -> None:
@@ -55,7 +72,7 @@ def test_screenshots_of_an_incident(browser: Browser, troubled: Console) -> None
         "/incidents", {"type": "database_timeout", "servers": ["db-02"], "duration_s": 600}
     )
     for lang, theme, route, ready, name in (
-        ("en", "light", "#/servers", "#grid .card[data-status='critical']", "incident-grid"),
+        ("en", "light", "#/servers", "#grid .card:not([data-status='healthy'])", "incident-grid"),
         ("ko", "dark", "#/server/db-02", "#chart canvas", "incident-detail"),
         ("en", "dark", "#/topology", "#topology .root", "incident-topology"),
     ):
@@ -78,3 +95,27 @@ def test_screenshots_of_an_incident(browser: Browser, troubled: Console) -> None
             screenshot(page, name)
         finally:
             context.close()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_screenshots_of_a_diagnosis(
+    browser: Browser, diagnosing: Console, lang: str, theme: str, size: str
+) -> None:
+    """The incidents view once the engine has diagnosed the database failing."""
+    context = browser.new_context(
+        viewport=SIZES[size], locale="ko-KR" if lang == "ko" else "en-GB", color_scheme=theme
+    )
+    page = context.new_page()
+    try:
+        open_console(page, diagnosing, "#/incidents")
+        block = page.locator("#incidents .diagnosis[data-type]").first
+        block.wait_for(timeout=60_000)
+        assert page.get_attribute("html", "lang") == lang
+        # The incident's head first, its diagnosis below it.
+        page.evaluate("document.querySelector('#incidents li.incident').scrollIntoView()")
+        page.wait_for_timeout(300)
+        screenshot(page, f"diagnosis-{lang}-{theme}-{size}")
+    finally:
+        context.close()
