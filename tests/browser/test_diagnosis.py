@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from lib.diagnose.text import TYPE_KO
-from tests.browser.conftest import Console, PageErrors, open_console, serve_console
+from tests.browser.conftest import Console, FastClock, PageErrors, open_console, serve_console
 from tests.browser.test_access import axe
 
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1"> <b>bold</b>'
@@ -29,7 +29,8 @@ INCIDENT = "#incidents li.incident[data-id='{id}']"
 @pytest.fixture(scope="module")
 def diagnosed() -> Iterator[tuple[Console, dict[str, Any]]]:
     """A console of its own with a database timeout injected, and the incident once diagnosed."""
-    consoles = serve_console()
+    # A database timeout ramps over 1 to 8 minutes: a clock 8 times the wall lets it show.
+    consoles = serve_console(FastClock(8))
     console = next(consoles)
     try:
         target = "db-02"
