@@ -29,7 +29,7 @@ def alert_links(
     fresh: Set[str] = frozenset(),
 ) -> list[AlertStateChange]:
     """The links learned in ``bucket`` (see the module docstring)."""
-    by_group = {g: t for t in tracks.values() for g in (t.groups or (t.group_id,))}
+    by_group = {g: t for t in tracks.values() for g in t.groups}
     when = at(fleet, bucket)
     links = []
     for group in groups:

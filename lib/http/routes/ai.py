@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +28,9 @@ from lib.http.ratelimit import ai_rate_limit
 from lib.http.schemas.errors import error_responses
 from lib.http.schemas.fields import Instant
 from lib.http.state import AppState, get_state
+
+if TYPE_CHECKING:
+    from lib.ai.service import Question
 
 router = APIRouter(tags=["ai"])
 log = logging.getLogger("openmanager.ai")
@@ -92,7 +95,7 @@ def _bucket(state: AppState, at: int | datetime | None, now: float) -> int:
 
 
 async def _events(
-    state: AppState, question: Any, t0: float
+    state: AppState, question: Question, t0: float
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     from lib.ai.service import ask
 
@@ -114,14 +117,14 @@ async def _sse(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> AsyncIterat
         yield sse.encode(name, data)
 
 
-def question_of(state: AppState, body: AskBody, now: float) -> Any:
+def question_of(state: AppState, body: AskBody, now: float) -> Question:
     """The assistant's ``Question`` for ``body`` asked at ``now``."""
     from lib.ai.service import Question
 
     return Question(body.question, body.lang, _bucket(state, body.at, now), body.conversation_id)
 
 
-async def answer_of(state: AppState, question: Any, t0: float) -> dict[str, Any]:
+async def answer_of(state: AppState, question: Question, t0: float) -> dict[str, Any]:
     """The whole answer as one document (``answer`` and ``done`` merged); a failure is raised
     as the ``OpenManagerError`` it was."""
     found: dict[str, dict[str, Any]] = {}
