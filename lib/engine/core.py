@@ -34,6 +34,7 @@ from lib.config import Settings
 from lib.engine.detection import ADAPTIVE, Scorer, static_scorer
 from lib.engine.pipeline import Batch as _Batch
 from lib.engine.pipeline import Context, Span, process
+from lib.engine.recent_events import RecentEvents
 from lib.engine.reconcile import orphan_writes
 from lib.engine.records import Event, at, minute_floor, minute_rollups
 from lib.engine.state_store import StateStore
@@ -134,6 +135,8 @@ class Engine:
         self.view_cache: object | None = None
         """The last ``lib.engine.view.FleetView`` built by this instance (one per bucket)."""
         self.view_lock = threading.Lock()
+        self.recent = RecentEvents(self.limits.events_keep_buckets)
+        """Stream events this instance has seen: its open streams share one read per advance."""
 
     def repo(self) -> Repository:
         """The repository, opened on first use (the Supabase client is slow to import)."""
@@ -206,14 +209,17 @@ class Engine:
         known = self.world(now).last
         if known is not None and current - known < min_pending:
             return AdvanceReport("idle", current)
-        # One script call: the lock, the cursor compared with ``current``, the world read.
-        begun, world, runtime_json = self.store.begin(current)
-        if begun.outcome == "busy":
-            return AdvanceReport("busy", current)
+        # One script call: the lock, the cursor compared with ``current``, the world read (and
+        # when another instance did the work, the events this one's streams lack).
+        events_from = self.recent.next_bucket()
+        begun, world, runtime_json = self.store.begin(current, events_from)
         if world is None:
-            self.forget()  # another instance advanced: read its state on the next view
-            return AdvanceReport("idle", current)
+            return AdvanceReport("busy", current)
         self._world, self._runtime_json, self._read_at_bucket = world, runtime_json, current
+        if begun.outcome == "idle":
+            if events_from is not None and begun.last is not None:
+                self.recent.add(events_from, begun.last + 1, begun.events)
+            return AdvanceReport("idle", current)
         try:
             report = self._advance_locked(world, current, begun.token)
         except BaseException:
@@ -272,6 +278,7 @@ class Engine:
             log.warning("lock lost while processing %s..%s: nothing saved", b0, b1 - 1)
             self.forget()
             return AdvanceReport("fenced", current, processed=(b0, b1), persisted_now=landed)
+        self.recent.add(b0, b1, batch.events)
         return AdvanceReport(
             "advanced",
             current,
@@ -338,7 +345,10 @@ class Engine:
     # -- reading events --------------------------------------------------------------
 
     def events_between(self, b0: int, b1: int) -> list[Event]:
-        """Stream events of buckets ``b0 <= b < b1``, in bucket order."""
+        """Stream events of buckets ``b0 <= b < b1`` (processed ones), in bucket order."""
+        return self.recent.between(b0, b1, self._read_events)
+
+    def _read_events(self, b0: int, b1: int) -> list[Event]:
         members = self.kv.zrangebyscore(EVENTS_KEY, b0, b1 - 1)
         return sorted((Event.from_json(m) for m in members), key=lambda e: e.bucket)
 

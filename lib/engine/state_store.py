@@ -4,8 +4,11 @@ Upstash bills a script call (``EVAL``) as one command whatever it does inside, a
 runs atomically. An advance is therefore two commands:
 
 1. ``BEGIN`` takes the lock (``SET NX PX`` with a fresh token), compares the cursor (the
-   ``last`` processed bucket) with the bucket to reach, and either gives the lock back at once
-   (``idle``: someone already processed it) or returns the whole ``om:world`` hash (``go``).
+   ``last`` processed bucket) with the bucket to reach, and returns the whole ``om:world``
+   hash: to advance from (``go``), or, when someone already processed that bucket, as the
+   fresh view it is (``idle``, the lock given back at once), with the stream events of the
+   buckets the caller has not seen yet. An instance that finds the work done thus learns all
+   of it in that one call: no world read or events read follows.
 2. ``COMMIT`` writes the new state only while the caller still holds the lock *and* the cursor
    is still the one it began from (fencing: a holder that stalled past the lock's expiry finds
    its successor's token or cursor and writes nothing), adds the stream events, trims them and
@@ -37,6 +40,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from lib.alerts import AlertBook, AlertGroup
+from lib.engine.records import Event
 from lib.engine.world import (
     ENGINE,
     EVENTS_KEY,
@@ -54,7 +58,6 @@ from lib.runtime_settings import RUNTIME_FIELD
 from lib.store.kv import Reply, Script
 
 if TYPE_CHECKING:
-    from lib.engine.records import Event
     from lib.store.kv import Kv
 
 BOOK_KEY = "om:engine:book"
@@ -65,6 +68,8 @@ MAX_COMMIT_BYTES = 9_000_000
 _RUNS = ("hot_run", "cool_run", "critical_run")
 _NO_RUN = np.iinfo(np.int64).min
 """The start stored for a run of length 0 (``bucket - 0`` would change every bucket)."""
+_NEVER = 2**62
+"""An ``events_from`` no bucket reaches: no events wanted."""
 _BOOK_ARRAYS = tuple(f.name for f in fields(AlertBook) if f.name != "bucket")
 
 Call = Callable[..., Reply]
@@ -77,7 +82,15 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'bu
 local last = redis.call('HGET', KEYS[2], ARGV[4])
 if last and tonumber(last) >= tonumber(ARGV[3]) then
   redis.call('DEL', KEYS[1])
-  return {'idle', last}
+  local reply = {'idle', last, 0}
+  if tonumber(ARGV[5]) <= tonumber(last) then
+    for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], ARGV[5], last)) do
+      table.insert(reply, e)
+    end
+    reply[3] = #reply - 3
+  end
+  for _, v in ipairs(redis.call('HGETALL', KEYS[2])) do table.insert(reply, v) end
+  return reply
 end
 local world = redis.call('HGETALL', KEYS[2])
 table.insert(world, 1, 'go')
@@ -86,14 +99,17 @@ return world
 
 
 def _begin_local(call: Call, keys: Sequence[str], args: Sequence[str]) -> Reply:
-    lock, world = keys
-    token, ttl_ms, current, last_field = args
+    lock, world, events = keys
+    token, ttl_ms, current, last_field, events_from = args
     if call("SET", lock, token, "NX", "PX", ttl_ms) is None:
         return ["busy"]
     last = call("HGET", world, last_field)
     if last is not None and int(str(last)) >= int(current):
         call("DEL", lock)
-        return ["idle", last]
+        new: list[str] = []
+        if int(events_from) <= int(str(last)):
+            new = call("ZRANGEBYSCORE", events, events_from, last)  # type: ignore[assignment]
+        return ["idle", last, len(new), *new, *call("HGETALL", world)]  # type: ignore[misc]
     return ["go", *call("HGETALL", world)]  # type: ignore[misc]
 
 
@@ -143,6 +159,12 @@ def _commit_local(call: Call, keys: Sequence[str], args: Sequence[str]) -> Reply
 
 BEGIN = Script(_BEGIN_LUA, _begin_local)
 COMMIT = Script(_COMMIT_LUA, _commit_local)
+
+
+def _pairs(flat: Sequence[object]) -> dict[str, str]:
+    """A flat ``HGETALL`` reply as a mapping."""
+    items = [str(x) for x in flat]
+    return dict(zip(items[0::2], items[1::2], strict=True))
 
 
 # -- the book in chunks ----------------------------------------------------------------------
@@ -216,6 +238,8 @@ class Begun:
     outcome: Literal["busy", "idle", "go"]
     token: str = ""
     last: int | None = None
+    events: tuple[Event, ...] = ()
+    """On ``idle``: the stream events of buckets ``events_from .. last``."""
 
 
 class StateStore:
@@ -286,19 +310,27 @@ class StateStore:
 
     # -- one advance: begin, commit ------------------------------------------------------
 
-    def begin(self, current: int) -> tuple[Begun, World | None, str | None]:
-        """Lock and compare the cursor in one call; on ``go`` also the world, read under it."""
+    def begin(
+        self, current: int, events_from: int | None = None
+    ) -> tuple[Begun, World | None, str | None]:
+        """Lock and compare the cursor in one call. On ``go`` the world, read under the lock; on
+        ``idle`` the world someone else advanced and, if ``events_from`` is given, the events of
+        buckets ``events_from .. last``."""
         token = uuid.uuid4().hex
-        reply = self.kv.eval(BEGIN, [LOCK_KEY, WORLD_KEY], [token, self.lock_ms, current, LAST])
+        first = _NEVER if events_from is None else events_from
+        keys = [LOCK_KEY, WORLD_KEY, EVENTS_KEY]
+        reply = self.kv.eval(BEGIN, keys, [token, self.lock_ms, current, LAST, first])
         assert isinstance(reply, list)
         outcome = str(reply[0])
         if outcome == "busy":
             return Begun("busy"), None, None
         if outcome == "idle":
-            return Begun("idle", last=int(str(reply[1]))), None, None
-        flat = [str(x) for x in reply[1:]]
+            n = int(str(reply[2]))
+            events = tuple(Event.from_json(str(m)) for m in reply[3 : 3 + n])
+            world, runtime = self._decode(_pairs(reply[3 + n :]))
+            return Begun("idle", last=int(str(reply[1])), events=events), world, runtime
         try:
-            world, runtime = self._decode(dict(zip(flat[0::2], flat[1::2], strict=True)))
+            world, runtime = self._decode(_pairs(reply[1:]))
         except BaseException:
             self.release(token)
             raise

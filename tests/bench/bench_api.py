@@ -4,7 +4,7 @@ Run it with::
 
     .venv/bin/python -m tests.bench.bench_api [--seconds 30] [--clients 50] [--only cold|cost]
 
-Three tables, each with its baseline measured in the same run:
+Four tables, each with its baseline measured in the same run:
 
 1. Latency. The app (embedded defaults: in-process KV, SQLite) is served by uvicorn in a
    subprocess with its rate limits lifted; ``--clients`` httpx clients hit one route at a
@@ -15,7 +15,8 @@ Three tables, each with its baseline measured in the same run:
    pydantic_settings, httpx), each in a fresh interpreter, as 7 interleaved pairs; medians
    and their ratio (target <= 1.2). Beside it, a fresh process's first ``/api/fleet``
    response: import, app, engine and first advance, as a cold function's first visitor waits.
-3. Cost and lag. One and ten viewers poll the dashboard's routes once a bucket for ten
+3. Cost and lag. One and ten viewers poll the dashboard's routes once a bucket (and one
+   viewer beside ten open ``/api/stream`` connections on the same instance) for ten
    fleet-minutes on an accelerated clock, through a CDN emulation that keeps each response for
    its ``s-maxage``, at 30 and at 1,000 servers; the app reaches a real redis-server through
    the Upstash REST server of ``tests/support``, which counts the commands it receives (a
@@ -23,10 +24,13 @@ Three tables, each with its baseline measured in the same run:
    invocations. Lag is ``bucket - processed_through`` as each viewer's ``/api/fleet`` shows it.
    Then ten fleet-minutes with nobody watching, and a monthly table: commands for 1 h, 8 h and
    24 h watched a day, beside Upstash's free 500K a month.
+4. Instances. Streams in one instance share its engine; on Vercel several warm instances may
+   each hold streams. One, two and four instances sharing the KV, one stream each: commands a
+   minute and what each extra instance adds (budget ``EXTRA_INSTANCE_BUDGET_PER_MIN``).
 
-Asserted, as ratios and budgets only: KV commands do not grow with viewers, one viewer costs
-at most ``KV_BUDGET_PER_MIN`` commands a minute, lag stays within ``LAG_BUDGET_BUCKETS``, and
-nobody watching costs nothing. Times are printed, never asserted.
+Asserted, as ratios and budgets only: KV commands do not grow with viewers or streams, one
+viewer costs at most ``KV_BUDGET_PER_MIN`` commands a minute, lag stays within
+``LAG_BUDGET_BUCKETS``, and nobody watching costs nothing. Times are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ import numpy as np
 
 from lib.clock import FixedClock, MonotonicTimer, SystemClock, pause
 from lib.config import DEFAULT_EPOCH_S, Settings
+from lib.http import live
 from lib.http.app import create_app
 from tests.support.ports import free_port
 from tests.support.redis_service import RedisServer, find_redis_server
@@ -70,6 +75,12 @@ FREE_COMMANDS_PER_MONTH = 500_000
 FLEET_MINUTES = 10
 POLLED = ("/api/fleet", "/api/alerts", "/api/incidents")
 """What a dashboard asks for once a bucket."""
+INSTANCES = (1, 2, 4)
+INSTANCE_MINUTES = 5
+EXTRA_INSTANCE_BUDGET_PER_MIN = 20
+"""An instance that only follows others' advances: one BEGIN per advance, plus book chunks."""
+AUDIENCES = ((1, 0), (10, 0), (1, 10))
+"""(polling viewers, open streams) on one instance: the first is the baseline of the others."""
 IMPORT_RUNS = 7
 FRAMEWORKS = ("fastapi", "numpy", "pydantic_settings", "httpx")
 """What the app cannot start without: the cold import is measured against these."""
@@ -293,6 +304,7 @@ def shared_max_age(cache_control: str) -> int | None:
 class Cost:
     servers: int
     viewers: int
+    streams: int
     requests: int
     invocations: int
     commands: int
@@ -314,13 +326,15 @@ def per_minute(count: float, minutes: float = FLEET_MINUTES) -> float:
 def measure_cost(
     servers: int,
     viewers: int,
+    streams: int,
     redis: RedisServer,
     upstash: UpstashServer,
     data: Path,
     minutes: int = FLEET_MINUTES,
 ) -> Cost:
-    """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket, then as
-    long with nobody watching."""
+    """``viewers`` dashboards polling ``POLLED`` once a bucket, spread over the bucket, and
+    ``streams`` open ``/api/stream`` connections on the same instance stepping once a bucket
+    as ``lib.http.live`` does; then as long with nobody watching."""
     redis.reset()
     redis.admin.config_resetstat()
     upstash.reset()
@@ -330,17 +344,20 @@ def measure_cost(
         fleet_size=servers,
         upstash_redis_rest_url=upstash.url,
         upstash_redis_rest_token=upstash.token,
-        sqlite_path=str(data / f"cost-{servers}-{viewers}.db"),
+        sqlite_path=str(data / f"cost-{servers}-{viewers}-{streams}.db"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # starlette's, about httpx
         from fastapi.testclient import TestClient
     app = create_app(settings, clock=clock)
     cdn = Cdn(TestClient(app, base_url="https://bench"), clock)
+    engine = app.state.om.engine
     bucket_s = settings.bucket_seconds
     requests = 0
     lags: list[int] = []
     buckets = minutes * 60 // bucket_s
+    timing = live.StreamTiming()
+    cursors = [live.start_cursor(engine, clock.now(), None, timing)[0] for _ in range(streams)]
     for bucket in range(buckets):
         for viewer in range(viewers):
             clock.t = START + (bucket + (viewer + 0.5) / viewers) * bucket_s
@@ -352,6 +369,9 @@ def measure_cost(
             fleet = cdn.last_json.get("/api/fleet")
             if fleet is not None and fleet["processed_through"] is not None:
                 lags.append(fleet["bucket"] - fleet["processed_through"])
+        for i, cursor in enumerate(cursors):
+            clock.t = START + (bucket + (i + 0.5) / streams) * bucket_s
+            _, cursors[i] = live.step(engine, clock.now(), cursor, timing.chunk_buckets)
     stats = upstash.stats
     watched, watched_bytes = stats.commands, stats.bytes_received + stats.bytes_sent
     calls = by_command(redis)
@@ -359,6 +379,7 @@ def measure_cost(
     return Cost(
         servers,
         viewers,
+        streams,
         requests,
         cdn.invocations,
         watched,
@@ -387,9 +408,9 @@ def measure_costs(fleets: tuple[int, ...], minutes: int) -> list[Cost]:
     try:
         with UpstashServer(redis.url) as upstash:
             return [
-                measure_cost(servers, n, redis, upstash, root, minutes)
+                measure_cost(servers, viewers, streams, redis, upstash, root, minutes)
                 for servers in fleets
-                for n in (1, 10)
+                for viewers, streams in AUDIENCES
             ]
     finally:
         redis.stop()
@@ -401,17 +422,18 @@ def report_costs(fleets: tuple[int, ...] = FLEETS, minutes: int = FLEET_MINUTES)
         f"\n3. cost and lag, {minutes} fleet-minutes polling {', '.join(POLLED)} once a "
         "bucket, then as long unwatched"
     )
-    print(f"{'servers':>7}{'viewers':>8}{'invocations/min':>17}{'kv commands/min':>17}"
-          f"{'kv KB/min':>11}{'lag median':>12}{'lag max':>9}{'unwatched':>11}")  # fmt: skip
+    print(f"{'servers':>7}{'viewers':>8}{'streams':>8}{'invocations/min':>17}"
+          f"{'kv commands/min':>17}{'kv KB/min':>11}{'lag median':>12}{'lag max':>9}"
+          f"{'unwatched':>11}")  # fmt: skip
     costs = measure_costs(fleets, minutes)
     for c in costs:
         print(
-            f"{c.servers:>7}{c.viewers:>8}{c.per_minute(c.invocations):>17.1f}"
+            f"{c.servers:>7}{c.viewers:>8}{c.streams:>8}{c.per_minute(c.invocations):>17.1f}"
             f"{c.per_minute(c.commands):>17.1f}{c.bytes_per_min / 1e3:>11.1f}"
             f"{statistics.median(c.lags):>12.0f}{max(c.lags):>9}{c.idle_commands:>11}"
         )
     for servers in fleets:
-        one, ten = (c for c in costs if c.servers == servers)
+        one, ten, streamed = (c for c in costs if c.servers == servers)
         calls = ", ".join(f"{name} {one.per_minute(n):.1f}" for name, n in one.by_command.items())
         print(f"{servers} servers, one viewer, per minute as Redis counts them: {calls}")
         growth = ten.commands / one.commands
@@ -419,6 +441,10 @@ def report_costs(fleets: tuple[int, ...] = FLEETS, minutes: int = FLEET_MINUTES)
             f"{servers} servers, ten viewers / one: commands ×{growth:.2f}, invocations ×", end=""
         )
         print(f"{ten.invocations / one.invocations:.2f}")
+        print(
+            f"{servers} servers, one viewer and {streamed.streams} open streams / one viewer: "
+            f"commands ×{streamed.commands / one.commands:.2f}"
+        )
     print(f"\nmonthly KV commands (30 days), Upstash free tier {FREE_COMMANDS_PER_MONTH:,}")
     print(f"{'servers':>7}" + "".join(f"{f'{h} h/day':>14}" for h in WATCHED_HOURS))
     for servers in fleets:
@@ -433,6 +459,53 @@ def report_costs(fleets: tuple[int, ...] = FLEETS, minutes: int = FLEET_MINUTES)
         assert c.per_minute(c.commands) <= KV_BUDGET_PER_MIN, f"{c.servers} servers: over budget"
         assert max(c.lags) <= LAG_BUDGET_BUCKETS, f"{c.servers} servers: lag {max(c.lags)}"
         assert c.idle_commands == 0, f"{c.idle_commands} commands with nobody watching"
+
+
+def measure_instances(count: int, redis: RedisServer, upstash: UpstashServer, data: Path) -> float:
+    """KV commands a minute with ``count`` warm instances sharing the KV, one open stream
+    each: what Vercel costs when streams do not share an instance."""
+    redis.reset()
+    upstash.reset()
+    clock = FixedClock(START)
+    settings = Settings(
+        _env_file=None,
+        fleet_size=FLEETS[0],
+        upstash_redis_rest_url=upstash.url,
+        upstash_redis_rest_token=upstash.token,
+        sqlite_path=str(data / f"instances-{count}.db"),
+    )
+    engines = [create_app(settings, clock=clock).state.om.engine for _ in range(count)]
+    timing = live.StreamTiming()
+    cursors = [live.start_cursor(e, clock.now(), None, timing)[0] for e in engines]
+    buckets = INSTANCE_MINUTES * 60 // settings.bucket_seconds
+    for bucket in range(buckets):
+        for i, engine in enumerate(engines):
+            clock.t = START + (bucket + (i + 0.5) / count) * settings.bucket_seconds
+            _, cursors[i] = live.step(engine, clock.now(), cursors[i], timing.chunk_buckets)
+    return upstash.stats.commands / INSTANCE_MINUTES
+
+
+def report_instances() -> None:
+    print(
+        f"\n4. warm instances sharing the KV, one open stream each, {FLEETS[0]} servers, "
+        f"{INSTANCE_MINUTES} fleet-minutes"
+    )
+    root = Path(tempfile.mkdtemp(prefix="openmanager-bench-"))
+    redis = RedisServer(find_redis_server(), root, free_port())
+    redis.start()
+    try:
+        with UpstashServer(redis.url) as upstash:
+            rates = {n: measure_instances(n, redis, upstash, root) for n in INSTANCES}
+    finally:
+        redis.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"{'instances':>9}{'kv commands/min':>17}{'per extra instance':>20}")
+    one = rates[INSTANCES[0]]
+    for n, rate in rates.items():
+        extra = f"{(rate - one) / (n - 1):.1f}" if n > 1 else "-"
+        print(f"{n:>9}{rate:>17.1f}{extra:>20}")
+    worst = max((rate - one) / (n - 1) for n, rate in rates.items() if n > 1)
+    assert worst <= EXTRA_INSTANCE_BUDGET_PER_MIN, f"an extra instance costs {worst:.1f}/min"
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -466,6 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     fleets = tuple(int(n) for n in args.fleets.split(","))
     if args.only == "cost":
         report_costs(fleets, args.minutes)
+        report_instances()
         return
 
     # Closed loops: under N clients latency is mostly queueing (N / throughput on 2 cores, the
@@ -487,6 +561,7 @@ def main(argv: list[str] | None = None) -> None:
     report_cold_start()
 
     report_costs(fleets, args.minutes)
+    report_instances()
 
 
 if __name__ == "__main__":

@@ -253,3 +253,37 @@ def test_notifications_at_or_above_the_minimum_level_reach_the_notifier_once(
     opened = [n for n in received if n.reason == "opened"]
     assert len(opened) == 1
     assert engine.fleet.ids[opened[0].root] == "db-02"
+
+
+def test_an_instance_that_finds_the_work_done_learns_it_in_one_command(
+    repo: SqliteRepository,
+) -> None:
+    """Streams on an instance that did not advance get the events of one that did, with no
+    read beyond the BEGIN that found the work done, and the same events as the KV holds."""
+    clock = FixedClock(START)
+    worker, kv = make_engine(repo, clock)
+    settings = Settings(_env_file=None, failures_enabled=False)
+    follower = Engine(settings, kv, lambda: repo, clock)
+    worker.advance(clock.now())
+    follower.advance(clock.now())  # idle: the world and its first events
+    seen = follower.world(clock.now()).last
+    assert seen is not None
+    follower.events_between(seen, seen + 1)  # a stream's first read
+
+    def no_read(b0: int, b1: int) -> list:
+        raise AssertionError(f"events {b0}..{b1} read again")
+
+    follower._read_events = no_read  # type: ignore[method-assign]
+    inject(worker, clock.now(), "config_error", ["api-03"], 3600, "severe")
+    for _ in range(20):
+        clock.advance(3)
+        worker.advance(clock.now())
+        before = kv.commands_sent
+        assert follower.advance(clock.now()).outcome == "idle"
+        last = follower.world(clock.now()).last
+        assert last == worker.world(clock.now()).last
+        shared = follower.events_between(seen + 1, last + 1)
+        # The BEGIN, and the alert-book chunks that changed if any: no world or events read.
+        assert kv.commands_sent - before <= 2
+        assert shared == worker._read_events(seen + 1, last + 1)
+    assert shared, "the injected failure raised events to share"

@@ -156,23 +156,28 @@ def test_engine_scripts_answer_alike_and_count_as_one_command(kv: Kv) -> None:
     """BEGIN and COMMIT, in Lua on Redis and in Python on MemoryKv: same replies, fenced."""
     from lib.engine.state_store import BEGIN, COMMIT
 
-    keys = ["t:lock", "t:world"]
+    keys = ["t:lock", "t:world", "t:events"]
     before = kv.commands_sent
-    assert kv.eval(BEGIN, keys, ["tok", 60_000, 10, "last"]) == ["go"]
+    assert kv.eval(BEGIN, keys, ["tok", 60_000, 10, "last", 0]) == ["go"]
     assert kv.commands_sent == before + 1
-    assert kv.eval(BEGIN, keys, ["other", 60_000, 10, "last"]) == ["busy"]
+    assert kv.eval(BEGIN, keys, ["other", 60_000, 10, "last", 0]) == ["busy"]
     commit = ["t:lock", "t:world", "t:book", "t:events"]
     fenced = ["other", "", "last", 1, "last", "10", 0, 0, 0]
     assert kv.eval(COMMIT, commit, fenced) == 0  # not the holder: nothing written
     assert kv.hget("t:world", "last") is None
     moved = ["tok", "9", "last", 1, "last", "10", 0, 0, 0]
     assert kv.eval(COMMIT, commit, moved) == -1  # the cursor is not where it began
-    args = ["tok", "", "last", 2, "last", "10", "x", "1", 1, "0", "c0", 1, 5, "e", -5]
+    args = ["tok", "", "last", 2, "last", "10", "x", "1", 1, "0", "c0", 2, 5, "e", 8, "f", -5]
     assert kv.eval(COMMIT, commit, args) == 1
     assert kv.hgetall("t:world") == {"last": "10", "x": "1"}
     assert kv.hget("t:book", "0") == "c0"
-    assert kv.zrangebyscore("t:events", 0, 100) == ["e"]
+    assert kv.zrangebyscore("t:events", 0, 100) == ["e", "f"]
     assert kv.get("t:lock") is None  # released
-    assert kv.eval(BEGIN, keys, ["tok2", 60_000, 10, "last"]) == ["idle", "10"]
+    # Someone already processed bucket 10: the world as it is, and the events from bucket 6.
+    idle = kv.eval(BEGIN, keys, ["tok2", 60_000, 10, "last", 6])
+    assert idle[:4] == ["idle", "10", 1, "f"]
+    assert dict(zip(idle[4::2], idle[5::2], strict=True)) == {"last": "10", "x": "1"}
     assert kv.get("t:lock") is None
-    assert kv.eval(BEGIN, keys, ["tok2", 60_000, 11, "last"]) == ["go", "last", "10", "x", "1"]
+    no_events = kv.eval(BEGIN, keys, ["tok2", 60_000, 10, "last", 11])
+    assert no_events[:3] == ["idle", "10", 0] and len(no_events) == 7
+    assert kv.eval(BEGIN, keys, ["tok2", 60_000, 11, "last", 6]) == ["go", "last", "10", "x", "1"]
