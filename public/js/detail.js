@@ -3,7 +3,7 @@
 // open alerts and the server's neighbours in the topology.
 import { api, ApiError } from "./api.js";
 import { h, fill } from "./dom.js";
-import { t, pick, onLanguage, formatClock, formatNumber, formatTime } from "./i18n.js";
+import { t, pick, label, onLanguage, formatClock, formatNumber, formatTime } from "./i18n.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -136,7 +136,7 @@ function renderFacts() {
       h("td", {}, m.level === "normal" ? "–" : t(`status.${m.level}`)),
     ))),
   );
-  fill($("d-alerts"), d.alerts.length ? d.alerts.map((a) => h(`li.l-${a.level}`, {}, `${a.level} · ${metricLabel(a.metric)} · ${formatTime(a.fired_at)}`)) : h("li.muted", {}, t("alerts.none")));
+  fill($("d-alerts"), d.alerts.length ? d.alerts.map((a) => h(`li.l-${a.level}`, {}, `${label("level", a.level)} · ${metricLabel(a.metric)} · ${formatTime(a.fired_at)}`)) : h("li.muted", {}, t("alerts.none")));
   const links = (ids) => (ids.length ? ids.flatMap((id, k) => [k ? ", " : "", h("a", { href: `#/server/${encodeURIComponent(id)}` }, id)]) : [t("detail.nothing")]);
   fill($("d-topology"), t("detail.depends"), ...links(d.dependencies), h("br"), t("detail.dependents"), ...links(d.dependents));
 }

@@ -64,7 +64,7 @@ function attempts(incident, planned) {
   const outcomes = incident.timeline.filter((s) => s.event === "recovered" || s.event === "recovery_failed");
   return planned.map((strategy, k) => {
     const outcome = outcomes[k]?.event ?? (k < started ? "running" : "planned");
-    return h(`li.attempt.a-${outcome}`, { dataset: { outcome } }, h("code", {}, strategy), ` · ${t(`attempt.${outcome}`)}`);
+    return h(`li.attempt.a-${outcome}`, { dataset: { outcome } }, h("span.strategy", { title: strategy }, label("strategy", strategy)), ` · ${t(`attempt.${outcome}`)}`);
   });
 }
 

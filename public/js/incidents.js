@@ -61,10 +61,10 @@ function alertItem(a) {
   return h(
     `li.alert.l-${a.level}`,
     { dataset: { id: a.id, server: a.server, state: a.state, fired: a.fired_at } },
-    h("span.level", {}, a.level),
+    h("span.level", {}, label("level", a.level)),
     " ",
     h("a", { href: `#/server/${encodeURIComponent(a.server)}` }, a.server),
-    ` ${a.metric} · ${a.state} · ${formatTime(a.fired_at)}`,
+    ` ${a.metric} · ${label("astate", a.state)} · ${formatTime(a.fired_at)}`,
     a.acknowledged_by ? ` · ${t("alerts.acked", { by: a.acknowledged_by })}` : "",
     h("div.muted", {}, pick(a.summary)),
     ack,

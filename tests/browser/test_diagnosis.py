@@ -111,9 +111,14 @@ def test_the_diagnosis_is_shown_in_english_and_korean(
     assert messages == [line["message"] for line in d["evidence"]["logs"]]
     assert messages, "a database timeout leaves log lines"
     attempts = page.eval_on_selector_all(
-        f"{block} .attempts code", "els => els.map(e => e.textContent)"
+        f"{block} .attempts .strategy", "els => els.map(e => e.title)"
     )
     assert attempts == d["attempts"]
+    names = page.eval_on_selector_all(
+        f"{block} .attempts .strategy", "els => els.map(e => e.textContent)"
+    )
+    assert names
+    assert all("_" not in n for n in names), f"strategies are named, not ids: {names}"
 
     # The ground truth: its own section after the diagnosis, collapsed, labelled.
     truth = f"{item} > details.truth"
@@ -133,6 +138,15 @@ def test_the_diagnosis_is_shown_in_english_and_korean(
         d["confidence"] * 100, abs=0.51
     )
     assert "다음 가설" in text(page, f"{block} .diag-facts")
+    korean = page.eval_on_selector_all(
+        f"{block} .attempts .strategy", "els => els.map(e => e.textContent)"
+    )
+    assert all(re.search("[가-힣]", n) for n in korean), f"strategies in Korean: {korean}"
+    levels = page.eval_on_selector_all(
+        "#alerts li.alert .level", "els => els.map(e => e.textContent)"
+    )
+    assert levels
+    assert set(levels) <= {"정보", "경고", "오류", "심각"}, levels
     assert text(page, f"{truth} > summary") == "시뮬레이터 정답 (데모)"
     assert page.eval_on_selector(truth, "el => el.open") is True, "kept open across a re-render"
     assert page_errors.all() == []
