@@ -4,8 +4,9 @@ A route takes ``audit: Audit`` and, after the change succeeded, calls
 ``audit.record("token.create", target=token.id, details={"role": "operator"})``. The entry
 names the principal (``user:alice``, ``token:<id>``, ``admin-token``, ``cron``), its role and
 the client address. A database outage queues the entry in the KV outbox, and copies it to
-the log (``openmanager.audit``) so that losing the KV does not lose it; only when neither
-store takes it does ``record`` raise ``StoreError`` (503).
+the log (``openmanager.audit``) so that losing the KV does not lose it (``queued_entries``
+reads them back from exported logs, ``scripts/replay_audit.py`` writes them, by id, once);
+only when neither store takes it does ``record`` raise ``StoreError`` (503).
 
 Details must not carry secrets: tokens, passwords and TOTP secrets never go in.
 """
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from lib.http.auth import principal
 from lib.http.client_ip import client_ip
@@ -32,6 +33,8 @@ log = logging.getLogger("openmanager.audit")
 
 WRITE_OP = "insert_audit_entries"
 ANONYMOUS = "anonymous"
+QUEUED = "audit entry queued: "
+"""Prefix of the log line that keeps a queued entry, as JSON, until the database has it."""
 
 
 def write_audit(
@@ -58,8 +61,25 @@ def write_audit(
     if not state.outbox.write(state.repo, WRITE_OP, [entry]):
         # Queued in the KV, which may yet lose it (a Redis restarted empty): the log keeps a
         # copy, the entry as JSON, from which it can be restored (replays are keyed by id).
-        log.warning("audit entry queued: %s", entry.model_dump_json())
+        log.warning("%s%s", QUEUED, entry.model_dump_json())
     return entry
+
+
+def queued_entries(lines: Iterable[str]) -> tuple[list[AuditEntry], list[int]]:
+    """The audit entries kept in plain-text log ``lines`` (as ``vercel logs`` prints them: the
+    JSON follows ``QUEUED`` to the end of the line, whatever precedes it), and the numbers
+    (from 1) of the lines that held one unreadably."""
+    entries: list[AuditEntry] = []
+    unreadable: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        _, found, rest = line.partition(QUEUED)
+        if not found:
+            continue
+        try:
+            entries.append(AuditEntry.model_validate_json(rest.strip()))
+        except ValidationError:
+            unreadable.append(number)
+    return entries, unreadable
 
 
 @dataclass(frozen=True)
