@@ -179,5 +179,6 @@ def test_engine_scripts_answer_alike_and_count_as_one_command(kv: Kv) -> None:
     assert dict(zip(idle[4::2], idle[5::2], strict=True)) == {"last": "10", "x": "1"}
     assert kv.get("t:lock") is None
     no_events = kv.eval(BEGIN, keys, ["tok2", 60_000, 10, "last", 11])
-    assert no_events[:3] == ["idle", "10", 0] and len(no_events) == 7
+    assert no_events[:3] == ["idle", "10", 0]
+    assert len(no_events) == 7
     assert kv.eval(BEGIN, keys, ["tok2", 60_000, 11, "last", 6]) == ["go", "last", "10", "x", "1"]
