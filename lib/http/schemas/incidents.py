@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from lib.diagnose.text import TYPE_KO
 from lib.engine.view import FleetView
 from lib.engine.world import IncidentTrack, World
 from lib.http.reads import Reading
@@ -227,7 +228,7 @@ def _summary(kind: str, root: str | None, n_servers: int, status: str) -> Text:
     where = root or "?"
     return Text(
         en=f"{kind} on {where} ({n_servers} server{'s' if n_servers != 1 else ''}): {status}",
-        ko=f"{where} {kind} 장애 (서버 {n_servers}대): {STATUS_KO[status]}",
+        ko=f"{where} {TYPE_KO.get(kind, kind)} (서버 {n_servers}대): {STATUS_KO[status]}",
     )
 
 

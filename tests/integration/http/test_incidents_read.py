@@ -66,6 +66,8 @@ def test_open_past_and_injected_incidents_newest_first(
     assert diagnosis["root_server"] == "api-03"
     assert "memory_pct" in {m["metric"] for m in diagnosis["evidence"]["metrics"]}
     assert diagnosis["summary"]["ko"]
+    assert still_open["summary"]["ko"].startswith("api-03 메모리 누수 (서버 1대)")
+    assert all("_" not in i["summary"]["ko"] for i in found), "types named, not ids"
     assert diagnosis["attempts"]
     assert 0 < diagnosis["confidence"] <= 1
     assert still_open["scenario"]["source"] == "simulator ground truth"
