@@ -1,0 +1,196 @@
+"""Small sustained shifts: a robust CUSUM per server and watched quantity.
+
+The adaptive detector (``lib.detect``) judges a value against the extremes a series reached
+over the last day, so a mild failure (an error rate from 0.2 % to 1.5 %) that stays inside a
+day's range never alerts, though it lies many times the server's minute-to-minute variation
+beyond its recent level and stays there. This detector looks for exactly that:
+
+- **Watched quantities.** Health metrics that no routine work moves (error rate, packet loss,
+  network latency) as they are, and load metrics as their ratio to the server's traffic
+  (outbound bandwidth and connections per request, in logs): load that follows traffic is
+  healthy, so a traffic surge or a failover moves neither ratio while an intruder's egress
+  or a bypassed cache does. CPU, memory, disk and the response time are left out: batch jobs
+  and log rotation move them, and slow climbs are the trend watch's (``lib.engine.trends``).
+- **Baseline.** A robust EW mean and mean absolute deviation of each quantity (residuals
+  clipped at ``winsor`` spreads), frozen while an alarm holds so that a failure does not
+  become the norm; the spread never goes below the quantity's ``floor``, so a very quiet
+  series does not alarm on a trivial change.
+- **CUSUM.** ``S ← clip(S + min(z, clip) − reference, 0, threshold)`` with ``z`` the
+  residual in spreads (upward only: a falling error rate is no failure). A shift of ``z``
+  spreads alarms after about ``threshold / (min(z, clip) − reference)`` samples; noise,
+  whose ``z`` is below ``reference`` on average, drains ``S``; a blip of a sample or two (a
+  deploy's restart) adds at most ``2 × (clip − reference)``, below ``threshold``. The alarm
+  holds until ``S`` falls below half the threshold.
+
+Pure and vectorised across servers (the loop runs over rows only); the state after any row
+is a small float64 array, and scoring a window in several calls, passing the state along,
+gives bit for bit what one call gives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lib.errors import ValidationError
+from lib.sim import METRIC_INDEX, METRICS
+
+__all__ = ["DEFAULT_SHIFT", "WATCHED", "ShiftParams", "ShiftState", "Watch", "shift_scores"]
+
+F64 = npt.NDArray[np.float64]
+
+ALARM_SCORE = 0.75
+"""Score of an alarmed series: a warning that counts toward an alert (``ALERT_SCORE`` 0.7)."""
+BELOW_ALARM = 0.6
+"""Highest score of a series not alarmed: never hot, so the CUSUM alone decides."""
+MAD_TO_SIGMA = math.sqrt(math.pi / 2)
+"""A normal variable's standard deviation over its mean absolute deviation."""
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One watched quantity: ``log(metric + offset) − log(per + 1)`` if ``per``, ``log(metric
+    + offset)`` if ``log``, else the metric itself; ``floor`` is its smallest spread."""
+
+    metric: str
+    per: str | None = None
+    log: bool = False
+    offset: float = 1.0
+    floor: float = 0.02
+
+
+WATCHED: tuple[Watch, ...] = (
+    Watch("error_pct", floor=0.1),
+    Watch("packet_loss_pct", floor=0.1),
+    Watch("net_latency_ms", log=True, floor=0.1),
+    Watch("net_out_mbps", per="rps", log=True, offset=0.1, floor=0.05),
+    Watch("connections", per="rps", log=True, floor=0.05),
+)
+
+
+@dataclass(frozen=True)
+class ShiftParams:
+    """Hyperparameters, per sample; tuned on the in-sample seeds of ``bench_diagnose``."""
+
+    rate: float = 1 / 300
+    """EW rate of the baseline and its spread (about 15 minutes at 3 s)."""
+    winsor: float = 3.0
+    """Residuals are clipped at this many spreads before they teach the baseline."""
+    clip: float = 6.0
+    """Residuals are clipped at this many spreads before they enter the CUSUM."""
+    reference: float = 1.5
+    """Spreads subtracted from each residual: the drift noise alone cannot sustain."""
+    threshold: float = 12.0
+    """CUSUM level that raises the alarm."""
+    warmup: int = 200
+    """Samples learned before the CUSUM runs."""
+    traffic_decay: float = 0.0005
+    """How fast the remembered traffic peak decays, in log units per sample (3 % a minute)."""
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("rate", 0.0 < self.rate <= 0.5, "in (0, 0.5]"),
+            ("winsor", self.winsor > 0.0, "> 0"),
+            ("clip", self.clip > self.reference, "> reference"),
+            ("reference", self.reference >= 0.0, ">= 0"),
+            ("threshold", self.threshold > 2 * (self.clip - self.reference), "> 2 (clip - ref)"),
+            ("warmup", self.warmup >= 1, ">= 1"),
+            ("traffic_decay", self.traffic_decay >= 0.0, ">= 0"),
+        )
+        for name, ok, rule in checks:
+            if not ok or not math.isfinite(getattr(self, name)):
+                raise ValidationError(
+                    f"shift parameter {name} must be {rule}, got {getattr(self, name)!r}",
+                    field=name,
+                )
+
+
+DEFAULT_SHIFT = ShiftParams()
+
+# Columns of a state row.
+N_SEEN, MEAN, SPREAD, CUSUM, ALARM, TRAFFIC = range(6)
+WIDTH = 6
+
+
+@dataclass(frozen=True)
+class ShiftState:
+    """State of every watched quantity: float64[server × len(WATCHED), WIDTH]. Immutable."""
+
+    data: F64
+
+    @classmethod
+    def fresh(cls, n_servers: int) -> ShiftState:
+        return cls(np.zeros((n_servers * len(WATCHED), WIDTH)))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+
+def quantities(values: F64, n_servers: int) -> tuple[F64, F64]:
+    """The watched quantities of float[T, server × metric], float64[T, server × len(WATCHED)]:
+    the logged numerators (or the values) and the logged traffic they are taken per (NaN
+    where a quantity is not a ratio)."""
+    x = np.asarray(values, dtype=np.float64).reshape(values.shape[0], n_servers, len(METRICS))
+    num = np.empty((x.shape[0], n_servers, len(WATCHED)))
+    per = np.full_like(num, np.nan)
+    for k, w in enumerate(WATCHED):
+        q = x[:, :, METRIC_INDEX[w.metric]]
+        num[:, :, k] = np.log(np.maximum(q, 0.0) + w.offset) if w.log or w.per else q
+        if w.per is not None:
+            per[:, :, k] = np.log(np.maximum(x[:, :, METRIC_INDEX[w.per]], 0.0) + 1.0)
+    return num.reshape(x.shape[0], -1), per.reshape(x.shape[0], -1)
+
+
+def shift_scores(
+    values: F64, n_servers: int, state: ShiftState | None, params: ShiftParams = DEFAULT_SHIFT
+) -> tuple[F64, ShiftState]:
+    """Scores float64[T, server × metric] of ``values`` (float[T, server × metric]) and the
+    state after the last row; 0 on metrics not watched. Row ``i`` uses rows ``<= i`` only."""
+    if values.ndim != 2 or values.shape[1] != n_servers * len(METRICS):
+        raise ValidationError(
+            f"values must be float[T, {n_servers * len(METRICS)}], got {values.shape}",
+            field="values",
+        )
+    st = (state or ShiftState.fresh(n_servers)).data.copy()
+    if st.shape != (n_servers * len(WATCHED), WIDTH):
+        raise ValidationError("shift state does not fit the fleet", field="state")
+    num, per = quantities(values, n_servers)
+    ratio = np.isfinite(per[0]) if per.shape[0] else np.zeros(st.shape[0], dtype=bool)
+    floor = np.tile([w.floor for w in WATCHED], n_servers)
+    n, mean, spread, cusum, alarm, traffic = (st[:, c] for c in range(WIDTH))
+    cusums = np.empty_like(num)
+    alarms = np.empty(num.shape, dtype=bool)
+    p = params
+    for t in range(num.shape[0]):
+        # While warming up, plain running means of everything seen; then robust EW ones.
+        rate = np.maximum(p.rate, 1.0 / (n + 1.0))
+        # The baseline learns the quantity; the test sees it per the recent peak of the
+        # traffic if that is lower: a restart's dip in requests is no rise in load.
+        np.copyto(traffic, np.where(ratio, np.fmax(per[t], traffic - p.traffic_decay), 0.0))
+        x = num[t] - np.where(ratio, per[t], 0.0)
+        first = n == 0
+        mean[first] = x[first]
+        sigma = np.maximum(spread * MAD_TO_SIGMA, floor)
+        resid = x - mean
+        tested = np.where(ratio, np.minimum(x, num[t] - traffic), x)
+        z = np.minimum((tested - mean) / sigma, p.clip)
+        running = n >= p.warmup
+        np.copyto(cusum, np.where(running, np.clip(cusum + z - p.reference, 0.0, p.threshold), 0))
+        np.copyto(alarm, np.where(alarm > 0, cusum >= p.threshold / 2, cusum >= p.threshold) * 1.0)
+        learn = alarm == 0
+        radius = np.where(running, p.winsor * sigma, np.inf)
+        step = np.clip(resid, -radius, radius)
+        mean += np.where(learn, rate * step, 0.0)
+        spread += np.where(learn, rate * (np.abs(step) - spread), 0.0)
+        n += 1
+        cusums[t] = cusum
+        alarms[t] = alarm > 0
+    scores = np.where(alarms, ALARM_SCORE, BELOW_ALARM * cusums / p.threshold)
+    out = np.zeros((num.shape[0], n_servers, len(METRICS)))
+    columns = [METRIC_INDEX[w.metric] for w in WATCHED]
+    out[:, :, columns] = scores.reshape(num.shape[0], n_servers, len(WATCHED))
+    return out.reshape(num.shape[0], -1), ShiftState(st)
