@@ -159,36 +159,62 @@ def shift_scores(
     if st.shape != (n_servers * len(WATCHED), WIDTH):
         raise ValidationError("shift state does not fit the fleet", field="state")
     num, per = quantities(values, n_servers)
-    ratio = np.isfinite(per[0]) if per.shape[0] else np.zeros(st.shape[0], dtype=bool)
+    n_rows = num.shape[0]
+    ratio = np.isfinite(per[0]) if n_rows else np.zeros(st.shape[0], dtype=bool)
+    per = np.where(ratio, per, 0.0)
+    p = params
+    # The baseline learns the quantity; the test sees it per the recent peak of the traffic
+    # if that is lower: a restart's dip in requests is no rise in load.
+    peak = np.empty_like(num)
+    last = st[:, TRAFFIC]
+    for t in range(n_rows):
+        last = np.fmax(per[t], last - p.traffic_decay, out=peak[t])
+    x = num - per
+    tested = np.where(ratio, np.minimum(x, num - peak), x)
     floor = np.tile([w.floor for w in WATCHED], n_servers)
-    n, mean, spread, cusum, alarm, traffic = (st[:, c] for c in range(WIDTH))
+    n = int(st[0, N_SEEN]) if st.size else 0  # every series has seen as many samples
+    mean, spread, cusum = (st[:, c].copy() for c in (MEAN, SPREAD, CUSUM))
+    alarm = st[:, ALARM] > 0
     cusums = np.empty_like(num)
     alarms = np.empty(num.shape, dtype=bool)
-    p = params
-    for t in range(num.shape[0]):
+    # Scalars as arrays and buffers reused: a row costs a few microseconds of numpy calls.
+    zero, top, clip = (np.full_like(mean, v) for v in (0.0, p.threshold, p.clip))
+    sigma, z, step, radius, gain = (np.empty_like(mean) for _ in range(5))
+    for t in range(n_rows):
+        if n == 0:
+            mean[:] = x[t]
         # While warming up, plain running means of everything seen; then robust EW ones.
-        rate = np.maximum(p.rate, 1.0 / (n + 1.0))
-        # The baseline learns the quantity; the test sees it per the recent peak of the
-        # traffic if that is lower: a restart's dip in requests is no rise in load.
-        np.copyto(traffic, np.where(ratio, np.fmax(per[t], traffic - p.traffic_decay), 0.0))
-        x = num[t] - np.where(ratio, per[t], 0.0)
-        first = n == 0
-        mean[first] = x[first]
-        sigma = np.maximum(spread * MAD_TO_SIGMA, floor)
-        resid = x - mean
-        tested = np.where(ratio, np.minimum(x, num[t] - traffic), x)
-        z = np.minimum((tested - mean) / sigma, p.clip)
-        running = n >= p.warmup
-        np.copyto(cusum, np.where(running, np.clip(cusum + z - p.reference, 0.0, p.threshold), 0))
-        np.copyto(alarm, np.where(alarm > 0, cusum >= p.threshold / 2, cusum >= p.threshold) * 1.0)
-        learn = alarm == 0
-        radius = np.where(running, p.winsor * sigma, np.inf)
-        step = np.clip(resid, -radius, radius)
-        mean += np.where(learn, rate * step, 0.0)
-        spread += np.where(learn, rate * (np.abs(step) - spread), 0.0)
+        rate = max(p.rate, 1.0 / (n + 1.0))
+        np.subtract(x[t], mean, out=step)
+        if n >= p.warmup:
+            np.multiply(spread, MAD_TO_SIGMA, out=sigma)
+            np.maximum(sigma, floor, out=sigma)
+            np.subtract(tested[t], mean, out=z)
+            np.divide(z, sigma, out=z)
+            np.minimum(z, clip, out=z)
+            z -= p.reference
+            cusum += z
+            np.maximum(cusum, zero, out=cusum)
+            np.minimum(cusum, top, out=cusum)
+            alarm = (cusum >= p.threshold) | (alarm & (cusum >= p.threshold / 2))
+            np.multiply(sigma, p.winsor, out=radius)
+            np.minimum(step, radius, out=step)
+            np.negative(radius, out=radius)
+            np.maximum(step, radius, out=step)
+        np.multiply(~alarm, rate, out=gain)
+        np.multiply(step, gain, out=z)
+        mean += z
+        np.abs(step, out=step)
+        step -= spread
+        step *= gain
+        spread += step
         n += 1
         cusums[t] = cusum
-        alarms[t] = alarm > 0
+        alarms[t] = alarm
+    if n_rows:
+        st[:, N_SEEN] = n
+        st[:, MEAN], st[:, SPREAD], st[:, CUSUM] = mean, spread, cusum
+        st[:, ALARM], st[:, TRAFFIC] = alarm, peak[-1]
     scores = np.where(alarms, ALARM_SCORE, BELOW_ALARM * cusums / p.threshold)
     out = np.zeros((num.shape[0], n_servers, len(METRICS)))
     columns = [METRIC_INDEX[w.metric] for w in WATCHED]
