@@ -40,7 +40,7 @@ from lib.detect import (
     score_window,
 )
 from lib.detect.state import State
-from lib.engine.shift import DEFAULT_SHIFT, ShiftParams, ShiftState, shift_scores
+from lib.engine.shift import ALARM_SCORE, DEFAULT_SHIFT, ShiftParams, ShiftState, shift_scores
 from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides, assess, window
 
 ANCHOR_BUCKETS = 600
@@ -181,11 +181,12 @@ class AdaptiveScorer:
         )
         if self.shift is None:
             return (s.score, s.baseline, s.warn_upper, s.crit_upper), ScorerState(s.state, None)
-        shifted, shift_state = shift_scores(
-            flat, n_servers, state.shift if state else None, self.shift
-        )
-        score = np.maximum(s.score, shifted)
-        return (score, s.baseline, s.warn_upper, s.crit_upper), ScorerState(s.state, shift_state)
+        shifted = shift_scores(flat, n_servers, state.shift if state else None, self.shift)
+        # Where the shift detector alone alarms, its limit is the warning threshold in force.
+        alarmed = (shifted.score >= ALARM_SCORE) & (shifted.score > s.score)
+        warn = np.where(alarmed, shifted.limit, s.warn_upper)
+        score = np.maximum(s.score, shifted.score)
+        return (score, s.baseline, warn, s.crit_upper), ScorerState(s.state, shifted.state)
 
 
 def adaptive_scorer(

@@ -38,7 +38,15 @@ import numpy.typing as npt
 from lib.errors import ValidationError
 from lib.sim import METRIC_INDEX, METRICS
 
-__all__ = ["DEFAULT_SHIFT", "WATCHED", "ShiftParams", "ShiftState", "Watch", "shift_scores"]
+__all__ = [
+    "DEFAULT_SHIFT",
+    "WATCHED",
+    "ShiftParams",
+    "ShiftScores",
+    "ShiftState",
+    "Watch",
+    "shift_scores",
+]
 
 F64 = npt.NDArray[np.float64]
 
@@ -145,11 +153,22 @@ def quantities(values: F64, n_servers: int) -> tuple[F64, F64]:
     return num.reshape(x.shape[0], -1), per.reshape(x.shape[0], -1)
 
 
+@dataclass(frozen=True)
+class ShiftScores:
+    """What ``shift_scores`` returns. ``score`` and ``limit`` are float64[T, server × metric]:
+    the score (0 on metrics not watched) and the value above which a sample pushes the CUSUM
+    up (NaN on metrics not watched and while warming up); ``state`` follows the last row."""
+
+    score: F64
+    limit: F64
+    state: ShiftState
+
+
 def shift_scores(
     values: F64, n_servers: int, state: ShiftState | None, params: ShiftParams = DEFAULT_SHIFT
-) -> tuple[F64, ShiftState]:
-    """Scores float64[T, server × metric] of ``values`` (float[T, server × metric]) and the
-    state after the last row; 0 on metrics not watched. Row ``i`` uses rows ``<= i`` only."""
+) -> ShiftScores:
+    """Score ``values`` (float[T, server × metric]) from ``state`` (default: nothing seen).
+    Row ``i`` uses rows ``<= i`` only."""
     if values.ndim != 2 or values.shape[1] != n_servers * len(METRICS):
         raise ValidationError(
             f"values must be float[T, {n_servers * len(METRICS)}], got {values.shape}",
@@ -177,6 +196,7 @@ def shift_scores(
     alarm = st[:, ALARM] > 0
     cusums = np.empty_like(num)
     alarms = np.empty(num.shape, dtype=bool)
+    limits = np.full_like(num, np.nan)
     # Scalars as arrays and buffers reused: a row costs a few microseconds of numpy calls.
     zero, top, clip = (np.full_like(mean, v) for v in (0.0, p.threshold, p.clip))
     sigma, z, step, radius, gain = (np.empty_like(mean) for _ in range(5))
@@ -189,6 +209,8 @@ def shift_scores(
         if n >= p.warmup:
             np.multiply(spread, MAD_TO_SIGMA, out=sigma)
             np.maximum(sigma, floor, out=sigma)
+            np.multiply(sigma, p.reference, out=limits[t])
+            limits[t] += mean
             np.subtract(tested[t], mean, out=z)
             np.divide(z, sigma, out=z)
             np.minimum(z, clip, out=z)
@@ -216,7 +238,14 @@ def shift_scores(
         st[:, MEAN], st[:, SPREAD], st[:, CUSUM] = mean, spread, cusum
         st[:, ALARM], st[:, TRAFFIC] = alarm, peak[-1]
     scores = np.where(alarms, ALARM_SCORE, BELOW_ALARM * cusums / p.threshold)
-    out = np.zeros((num.shape[0], n_servers, len(METRICS)))
+    # The limit back in the metric's units: a ratio's per the traffic it is tested against.
+    limits += np.maximum(per, peak)
+    logged = np.tile([w.log or w.per is not None for w in WATCHED], n_servers)
+    offset = np.tile([w.offset for w in WATCHED], n_servers)
+    limits = np.where(logged, np.exp(limits) - offset, limits)
     columns = [METRIC_INDEX[w.metric] for w in WATCHED]
-    out[:, :, columns] = scores.reshape(num.shape[0], n_servers, len(WATCHED))
-    return out.reshape(num.shape[0], -1), ShiftState(st)
+    score_out = np.zeros((n_rows, n_servers, len(METRICS)))
+    limit_out = np.full_like(score_out, np.nan)
+    score_out[:, :, columns] = scores.reshape(n_rows, n_servers, len(WATCHED))
+    limit_out[:, :, columns] = limits.reshape(n_rows, n_servers, len(WATCHED))
+    return ShiftScores(score_out.reshape(n_rows, -1), limit_out.reshape(n_rows, -1), ShiftState(st))

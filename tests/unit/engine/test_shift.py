@@ -52,8 +52,11 @@ def test_a_sustained_small_rise_in_the_error_rate_is_found_within_a_few_buckets(
     x = healthy(WARM + 200)
     e = col(1, "error_pct")
     x[WARM:, e] += 1.3  # 0.2 % → 1.5 %: far inside a day's range of a busy server
-    scores, _ = shift_scores(x, 2, None)
+    scored = shift_scores(x, 2, None)
+    scores = scored.score
     hit = np.flatnonzero(alarmed(scores[:, e]))
+    # The limit it reports lies between the old level and the new one, in percent.
+    assert 0.2 < scored.limit[hit[0], e] < 1.0
     assert hit.size
     assert WARM <= hit[0] <= WARM + 4
     # It holds while the shift does, on that series only.
@@ -62,7 +65,7 @@ def test_a_sustained_small_rise_in_the_error_rate_is_found_within_a_few_buckets(
 
 
 def test_noise_alone_never_fires_over_a_long_run() -> None:
-    scores, _ = shift_scores(healthy(20_000, seed=7), 2, None)
+    scores = shift_scores(healthy(20_000, seed=7), 2, None).score
     assert not alarmed(scores).any()
 
 
@@ -80,7 +83,7 @@ def test_load_that_follows_traffic_does_not_fire_but_egress_without_traffic_does
     dip[:WARM] = 1
     x[:, 1, rps] *= dip
     x[WARM + 300 :, 1, out] *= 3
-    scores, _ = shift_scores(x.reshape(x.shape[0], -1), 2, None)
+    scores = shift_scores(x.reshape(x.shape[0], -1), 2, None).score
     assert not alarmed(scores[:, :N_METRICS]).any()
     assert not alarmed(scores[: WARM + 300, N_METRICS:]).any()
     assert alarmed(scores[WARM + 305 :, col(1, "net_out_mbps")]).all()
@@ -89,7 +92,7 @@ def test_load_that_follows_traffic_does_not_fire_but_egress_without_traffic_does
 def test_a_falling_error_rate_is_no_failure() -> None:
     x = healthy(WARM + 200)
     x[WARM:, col(0, "error_pct")] = 0.0
-    scores, _ = shift_scores(x, 2, None)
+    scores = shift_scores(x, 2, None).score
     assert not alarmed(scores).any()
 
 
@@ -98,15 +101,16 @@ def test_scoring_in_pieces_is_bit_identical_to_one_call(cuts: tuple[int, ...]) -
     x = healthy(WARM + 900, seed=3)
     x[WARM + 100 : WARM + 400, col(0, "error_pct")] += 0.9
     x[WARM + 200 :, col(1, "net_out_mbps")] *= 2.5
-    whole, end = shift_scores(x, 2, None)
+    whole = shift_scores(x, 2, None)
     parts, state = [], None
     for a, b in zip((0, *cuts), (*cuts, x.shape[0]), strict=True):
-        scores, state = shift_scores(x[a:b], 2, state)
-        parts.append(scores)
-    assert np.array_equal(np.concatenate(parts), whole)
-    assert state is not None
-    assert np.array_equal(state.data, end.data)
-    assert alarmed(whole).any()  # the comparison covers alarms, not only quiet rows
+        part = shift_scores(x[a:b], 2, state)
+        parts.append(part)
+        state = part.state
+    assert np.array_equal(np.concatenate([p.score for p in parts]), whole.score)
+    assert np.array_equal(np.concatenate([p.limit for p in parts]), whole.limit, equal_nan=True)
+    assert np.array_equal(state.data, whole.state.data)
+    assert alarmed(whole.score).any()  # the comparison covers alarms, not only quiet rows
 
 
 def test_the_state_must_fit_and_parameters_are_checked() -> None:
@@ -130,13 +134,19 @@ def test_a_mild_config_error_on_the_simulated_fleet_alerts_within_a_few_buckets(
     values = window(fleet, start - WARM, start + 100, world)
     flat = values.reshape(values.shape[0], -1).astype(np.float64)
     assert flat[WARM + 20, col(api, "error_pct")] < 10  # mild: a few percent
-    scores, _ = shift_scores(flat, 8, None)
+    scores = shift_scores(flat, 8, None).score
     hit = np.flatnonzero(alarmed(scores[:, col(api, "error_pct")]))
     assert hit.size
     assert WARM <= hit[0] <= WARM + 5
     # The engine's detection carries it to an alert on that series.
     det = detect(fleet, world, start, start + 20, scorer=AdaptiveScorer())
-    assert (alert_levels(det)[:, col(api, "error_pct")] > 0).any()
+    alerting = np.flatnonzero(alert_levels(det)[:, col(api, "error_pct")] > 0)
+    assert alerting.size
+    # With the threshold the shift detector judged it by, which the value is past.
+    row = alerting[0]
+    assert (
+        det.warn_upper[row, col(api, "error_pct")] < det.values[row, api, METRIC_INDEX["error_pct"]]
+    )
 
 
 def test_a_quiet_simulated_fleet_raises_no_shift_alarm() -> None:
@@ -144,7 +154,7 @@ def test_a_quiet_simulated_fleet_raises_no_shift_alarm() -> None:
     quiet = Overrides(failures_enabled=False, benign_enabled=False)
     b0 = 20 * 28_800
     values = window(fleet, b0, b0 + 7_200, quiet)  # six hours, morning peak included
-    scores, _ = shift_scores(values.reshape(values.shape[0], -1).astype(np.float64), 8, None)
+    scores = shift_scores(values.reshape(values.shape[0], -1).astype(np.float64), 8, None).score
     assert not alarmed(scores).any()
 
 
