@@ -12,6 +12,10 @@ at a refresh boundary of the window is a pure function of the same inputs, and r
 it repeats the same arithmetic bit for bit (the detector's stretches end there), so the
 latest such states are memoised (``Checkpoints``): the next bucket costs the rows since the
 last boundary. A cache only: results are identical with or without it.
+
+The product's scorer also runs the shift detector (``lib.engine.shift``: small sustained
+shifts the adaptive bands tolerate); its state travels with the adaptive one in
+``ScorerState``, and a series' score is the higher of the two.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from lib.detect import (
     score_window,
 )
 from lib.detect.state import State
+from lib.engine.shift import ALARM_SCORE, DEFAULT_SHIFT, ShiftParams, ShiftState, shift_scores
 from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides, assess, window
 
 ANCHOR_BUCKETS = 600
@@ -137,29 +142,58 @@ crit_upper)``, each float64[T, S]; row ``i`` may use rows ``<= i`` only."""
 
 
 @dataclass(frozen=True)
+class ScorerState:
+    """What ``AdaptiveScorer`` learned: the adaptive detector's state and the shift
+    detector's (``None`` when it is off). Treat as immutable."""
+
+    adaptive: State
+    shift: ShiftState | None
+
+    @property
+    def nbytes(self) -> int:
+        return self.adaptive.data.nbytes + (self.shift.nbytes if self.shift else 0)
+
+
+@dataclass(frozen=True)
 class AdaptiveScorer:
-    """The product's detector (``lib.detect``) with the fleet's per-metric rules.
+    """The product's detector (``lib.detect``) with the fleet's per-metric rules, and the
+    shift detector (``lib.engine.shift``) for small sustained shifts unless ``shift`` is None:
+    a series' score is the higher of the two.
 
     A ``Scorer``; ``resume`` also continues from a detector state and returns the next one.
     """
 
     params: Params = DEFAULT_PARAMS
+    shift: ShiftParams | None = DEFAULT_SHIFT
 
     def __call__(self, flat: F64, timestamps: F64, n_servers: int) -> tuple[F64, ...]:
         return self.resume(flat, timestamps, n_servers, None)[0]
 
     def resume(
-        self, flat: F64, timestamps: F64, n_servers: int, state: State | None
-    ) -> tuple[tuple[F64, ...], State]:
+        self, flat: F64, timestamps: F64, n_servers: int, state: ScorerState | None
+    ) -> tuple[tuple[F64, ...], ScorerState]:
         s = score_window(
-            flat, timestamps, self.params, configs=fleet_configs(n_servers), state=state
+            flat,
+            timestamps,
+            self.params,
+            configs=fleet_configs(n_servers),
+            state=state.adaptive if state else None,
         )
-        return (s.score, s.baseline, s.warn_upper, s.crit_upper), s.state
+        if self.shift is None:
+            return (s.score, s.baseline, s.warn_upper, s.crit_upper), ScorerState(s.state, None)
+        shifted = shift_scores(flat, n_servers, state.shift if state else None, self.shift)
+        # Where the shift detector alone alarms, its limit is the warning threshold in force.
+        alarmed = (shifted.score >= ALARM_SCORE) & (shifted.score > s.score)
+        warn = np.where(alarmed, shifted.limit, s.warn_upper)
+        score = np.maximum(s.score, shifted.score)
+        return (score, s.baseline, warn, s.crit_upper), ScorerState(s.state, shifted.state)
 
 
-def adaptive_scorer(params: Params = DEFAULT_PARAMS) -> Scorer:
+def adaptive_scorer(
+    params: Params = DEFAULT_PARAMS, shift: ShiftParams | None = DEFAULT_SHIFT
+) -> Scorer:
     """The product's detector (``lib.detect``) with the fleet's per-metric rules."""
-    return AdaptiveScorer(params)
+    return AdaptiveScorer(params, shift)
 
 
 class Checkpoints:
@@ -167,15 +201,16 @@ class Checkpoints:
 
     Keyed by fleet (identity), overrides, scorer and window start; each entry says "the
     state after the rows before ``bucket``". At most ``size`` states and ``max_bytes`` in all
-    (a state is ~750 bytes a server; a fleet too large for the budget is not memoised).
-    Thread-safe; states are never mutated (``score_window`` copies the state it starts from).
+    (a state is ~9 kB a server: 12 series of 752 bytes, and 240 for the shift detector; a
+    fleet too large for the budget is not memoised). Thread-safe; states are never mutated
+    (both detectors copy the state they start from).
     """
 
     def __init__(self, size: int = 6, max_bytes: int = 256 << 20) -> None:
         self.size = size
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._items: OrderedDict[Hashable, tuple[Fleet, int, State]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Fleet, int, ScorerState]] = OrderedDict()
 
     @staticmethod
     def _key(
@@ -185,9 +220,9 @@ class Checkpoints:
 
     def latest(
         self, fleet: Fleet, overrides: Overrides, scorer: AdaptiveScorer, w0: int, b0: int
-    ) -> tuple[int, State | None]:
+    ) -> tuple[int, ScorerState | None]:
         """The latest checkpoint at or before ``b0`` in the window from ``w0``, else (w0, None)."""
-        best: tuple[int, State | None] = (w0, None)
+        best: tuple[int, ScorerState | None] = (w0, None)
         with self._lock:
             for key, (owner, bucket, state) in self._items.items():
                 if owner is not fleet or not w0 < bucket <= b0 or bucket <= best[0]:
@@ -203,9 +238,9 @@ class Checkpoints:
         scorer: AdaptiveScorer,
         w0: int,
         bucket: int,
-        state: State,
+        state: ScorerState,
     ) -> None:
-        if state.data.nbytes > self.max_bytes:
+        if state.nbytes > self.max_bytes:
             return
         key = self._key(fleet, overrides, scorer, w0, bucket)
         with self._lock:
@@ -216,7 +251,7 @@ class Checkpoints:
 
     @property
     def nbytes(self) -> int:
-        return sum(state.data.nbytes for _, _, state in self._items.values())
+        return sum(state.nbytes for _, _, state in self._items.values())
 
     def clear(self) -> None:
         with self._lock:
@@ -324,7 +359,7 @@ def _resume_checkpointed(
     scorer: AdaptiveScorer,
     w0: int,
     start: int,
-    state: State | None,
+    state: ScorerState | None,
     flat: F64,
     timestamps: F64,
 ) -> tuple[F64, ...]:

@@ -110,7 +110,7 @@ def test_the_memo_stays_within_its_budget(fleet: Fleet) -> None:
     detect(fleet, quiet, bucket, bucket + 1)
     at, state = CHECKPOINTS.latest(fleet, quiet, ADAPTIVE, w0, bucket + 1)
     assert state is not None
-    one = state.data.nbytes
+    one = state.nbytes
     small = Checkpoints(size=10, max_bytes=2 * one)
     for k in (3, 2, 1, 0):  # oldest first
         small.put(fleet, quiet, ADAPTIVE, w0, at - 32 * k, state)
