@@ -294,7 +294,7 @@ def _open(
     hypotheses = tuple(Hypothesis(h["type"], h["score"]) for h in track.diagnosis["hypotheses"])
     return plan_recovery(
         track,
-        strategies_for(d.type, hypotheses),
+        strategies_for(d.type, hypotheses, track.diagnosis["confidence"]),
         bucket_seconds=fleet.bucket_seconds,
         outcome=outcome,
     )

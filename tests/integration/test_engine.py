@@ -121,7 +121,8 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     record = repo.get_incident(detected.data["id"])
     assert record is not None
     assert record.status == "escalated"
-    # Two attempts (the diagnosed type's strategy, then the next hypothesis'), then escalation.
+    # Two attempts (the diagnosed type's strategy, then the same again or the next
+    # hypothesis'), then escalation.
     steps = [t.event for t in record.timeline]
     assert steps.count("recovery_started") == len(record.diagnosis["attempts"]) == 2
     assert steps[-1] == "escalated"
