@@ -155,7 +155,14 @@ def _explains(scene: _Scene, root: int, sig: Signature, server: int) -> bool:
     if reach < EXPLAINED_MIN:
         return False
     own = _best(scene, server)[0]
-    return own.type == sig.type or own.score < max(OWN_FAILURE_MIN, reach + OWN_MARGIN)
+    if own.type == sig.type:
+        return True
+    if own.score >= OWN_FAILURE_MIN and scene.clues.get(server, set()) - {sig.type}:
+        # It moved like a failure of its own and its own log lines name another failure
+        # ("invalid configuration" on a balancer whose backend also fails): a cascade
+        # writes upstream errors on its callers, never another type's clue.
+        return False
+    return own.score < max(OWN_FAILURE_MIN, reach + OWN_MARGIN)
 
 
 def _diagnose_among(scene: _Scene, servers: tuple[int, ...]) -> Diagnosis:

@@ -10,6 +10,7 @@ model (``lib.engine.world``) to apply an action and to label the scenario for di
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -221,7 +222,7 @@ def _incidents_of(
     seen = covered(tracks, group.id)
     opened = []
     for d in diagnose(observe(fleet, group, bucket, overrides, ctx.depends_on)):
-        owner = next((t for t in tracks.values() if d.root in t.servers), None)
+        owner = owner_of(tracks, d)
         if owner is not None and (
             not d.is_incident or d.type in (owner.type, UNKNOWN) or d.root == owner.root
         ):
@@ -255,6 +256,13 @@ def _incidents_of(
     return opened
 
 
+def owner_of(tracks: Mapping[str, IncidentTrack], d: Diagnosis) -> IncidentTrack | None:
+    """The open incident that ``d``'s root belongs to: the one rooted there first, then one
+    of the same type, then any that reaches it (a caller of a failing server)."""
+    owners = [t for t in tracks.values() if d.root in t.servers]
+    return min(owners, key=lambda t: (t.root != d.root, t.type != d.type), default=None)
+
+
 def _open(
     ctx: Context,
     d: Diagnosis,
@@ -286,7 +294,7 @@ def _open(
     hypotheses = tuple(Hypothesis(h["type"], h["score"]) for h in track.diagnosis["hypotheses"])
     return plan_recovery(
         track,
-        strategies_for(d.type, hypotheses),
+        strategies_for(d.type, hypotheses, track.diagnosis["confidence"]),
         bucket_seconds=fleet.bucket_seconds,
         outcome=outcome,
     )

@@ -1,5 +1,11 @@
-"""Automatic recovery follows the diagnosis: try the diagnosed type's strategy, then the next
-hypothesis' (at most ``MAX_ATTEMPTS``), then escalate to an operator.
+"""Automatic recovery follows the diagnosis: try the diagnosed type's strategy, then either
+the same again or the next hypothesis' (at most ``MAX_ATTEMPTS``), then escalate to an
+operator.
+
+A fitting fix works only most of the time (a restart that hits the same bug, a failover that
+times out), so when the first attempt of a confident diagnosis fails, another try of the same
+fix is likelier to work than a fix for a less likely failure; when the diagnosis hesitated
+between types, the next hypothesis gets the second attempt.
 
 Whether an action works is the world's business (``lib.engine.world.fix_outcome``): the
 plan is laid out at detection, deterministically, so racing functions agree without talking
@@ -20,6 +26,9 @@ DELAY_S = 15
 """From detection to the start of the recovery action (diagnosis, runbook lookup)."""
 MIN_HYPOTHESIS = 0.25
 """A hypothesis this weak is not worth acting on: an operator should look instead."""
+RETRY_CONFIDENCE = 0.5
+"""From this diagnosis confidence (which already discounts a close runner-up) a failed first
+attempt is retried rather than traded for the next hypothesis."""
 
 ACTION_S: dict[str, int] = {
     "restart_service": 30,
@@ -43,11 +52,18 @@ Outcome = Callable[[str, int, int], tuple[str, ...]]
 """``(strategy, attempt, bucket) →`` the simulated failures that action clears."""
 
 
-def strategies_for(kind: str, hypotheses: tuple[Hypothesis, ...]) -> tuple[str, ...]:
-    """Distinct strategies to try, most likely first, at most ``MAX_ATTEMPTS``."""
+def strategies_for(
+    kind: str, hypotheses: tuple[Hypothesis, ...], confidence: float = 0.0
+) -> tuple[str, ...]:
+    """Strategies to try in order, at most ``MAX_ATTEMPTS``: the diagnosed type's again when
+    the diagnosis is confident or no other hypothesis is worth acting on, else the next
+    hypothesis'. An ``unknown`` gets one try per hypothesis worth acting on."""
     ranked = [kind] if kind != UNKNOWN else []
     ranked += [h.type for h in hypotheses if h.score >= MIN_HYPOTHESIS]
-    return tuple(dict.fromkeys(RECOVERY_OF[t] for t in ranked))[:MAX_ATTEMPTS]
+    distinct = tuple(dict.fromkeys(RECOVERY_OF[t] for t in ranked))
+    if kind != UNKNOWN and (confidence >= RETRY_CONFIDENCE or len(distinct) == 1):
+        return (distinct[0],) * MAX_ATTEMPTS
+    return distinct[:MAX_ATTEMPTS]
 
 
 def plan_recovery(
@@ -59,7 +75,8 @@ def plan_recovery(
     at = track.detected_bucket + _buckets(DELAY_S, bucket_seconds)
     for attempt, strategy in enumerate(strategies):
         done = at + _buckets(ACTION_S.get(strategy, DEFAULT_ACTION_S), bucket_seconds)
-        steps.append((at, "recovery_started", f"{strategy}: {_DESCRIPTION[strategy]}"))
+        again = " (again)" if strategy in strategies[:attempt] else ""
+        steps.append((at, "recovery_started", f"{strategy}{again}: {_DESCRIPTION[strategy]}"))
         cleared = outcome(strategy, attempt, at)
         if cleared:
             steps.append((done, "recovered", f"{strategy} succeeded"))

@@ -43,7 +43,7 @@ from lib.config import Settings
 from lib.diagnose import UNKNOWN
 from lib.engine import Engine, EngineLimits
 from lib.engine.operator import inject
-from lib.sim import FAILURE_TYPES, TruthEvent, truth_events
+from lib.sim import FAILURE_TYPES, Fleet, TruthEvent, truth_events
 from lib.store.db import IncidentRecord
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
@@ -174,6 +174,22 @@ def score(run: Run, tally: Tally) -> None:
             tally.mttr_true.append(3.0 * (recovered - e.start_bucket))
 
 
+def spread(fleet: Fleet) -> list[tuple[str, int]]:
+    """One server per failure type, type ``k`` in region ``k`` modulo the regions (the next
+    region with a free server of a fitting role otherwise): the burst's targets."""
+    used: set[int] = set()
+    out = []
+    for k, (name, failure) in enumerate(FAILURE_TYPES.items()):
+        region = fleet.region_order[k % len(fleet.region_order)]
+        for r in [region, *fleet.region_order]:
+            free = [int(s) for s in fleet.servers_in_region(failure.roles, r) if int(s) not in used]
+            if free:
+                used.add(free[0])
+                out.append((name, free[0]))
+                break
+    return out
+
+
 def burst(seed: int, folder: Path) -> tuple[int, int, int, list[tuple[str, str]]]:
     """Twelve failures at once, one per type, spread over the regions: (injected, incidents,
     types right, (true, diagnosed) pairs)."""
@@ -183,18 +199,10 @@ def burst(seed: int, folder: Path) -> tuple[int, int, int, list[tuple[str, str]]
         clock.advance(60)
         engine.advance(clock.now())
     fleet = engine.fleet
-    used: set[int] = set()
-    injected = []
-    for k, (name, failure) in enumerate(FAILURE_TYPES.items()):
-        region = fleet.region_order[k % len(fleet.region_order)]
-        for r in [region, *fleet.region_order]:
-            free = [int(s) for s in fleet.servers_in_region(failure.roles, r) if int(s) not in used]
-            if free:
-                used.add(free[0])
-                injected.append(
-                    inject(engine, clock.now(), name, [fleet.ids[free[0]]], 6 * 3600, "severe")
-                )
-                break
+    injected = [
+        inject(engine, clock.now(), name, [fleet.ids[server]], 6 * 3600, "severe")
+        for name, server in spread(fleet)
+    ]
     for _ in range(BURST_MINUTES):
         clock.advance(60)
         engine.advance(clock.now())

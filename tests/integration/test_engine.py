@@ -17,6 +17,7 @@ from lib.engine.world import RECOVERED, WORLD_KEY
 from lib.errors import Conflict, NotFound, ValidationError
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
+from tests.bench.bench_diagnose import spread
 
 DAY = 86_400
 START = DEFAULT_EPOCH_S + 20 * DAY + 10 * 3600 + 0.5  # a weekday morning
@@ -120,7 +121,8 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     record = repo.get_incident(detected.data["id"])
     assert record is not None
     assert record.status == "escalated"
-    # Two attempts (the diagnosed type's strategy, then the next hypothesis'), then escalation.
+    # Two attempts (the diagnosed type's strategy, then the same again or the next
+    # hypothesis'), then escalation.
     steps = [t.event for t in record.timeline]
     assert steps.count("recovery_started") == len(record.diagnosis["attempts"]) == 2
     assert steps[-1] == "escalated"
@@ -287,3 +289,28 @@ def test_an_instance_that_finds_the_work_done_learns_it_in_one_command(
         assert kv.commands_sent - before <= 2
         assert shared == worker._read_events(seen + 1, last + 1)
     assert shared, "the injected failure raised events to share"
+
+
+def test_twelve_simultaneous_failures_are_twelve_incidents(repo: SqliteRepository) -> None:
+    """The burst of ``bench_diagnose``: the twelve types at once, spread over the regions.
+
+    Failures that overlap in time stay apart, each with its own diagnosis, even where the
+    topology links their servers (a balancer with a bad config in front of a web server
+    whose DNS fails) or a dark balancer hides what happens behind it.
+    """
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 15)  # let the detector learn
+    fleet = engine.fleet
+    targets = spread(fleet)
+    for name, server in targets:
+        inject(engine, clock.now(), name, [fleet.ids[server]], 6 * 3600, "severe")
+    run_minutes(engine, clock, 35)  # a disk fill (1 to 12 h to full) shows within it
+
+    incidents = repo.list_incidents(limit=100)
+    injected = {fleet.ids[server]: name for name, server in targets}
+    assert len(incidents) == len(targets) == 12
+    assert sorted(i.root_server for i in incidents) == sorted(injected)  # type: ignore[type-var]
+    right = [i.type for i in incidents if i.type == injected[i.root_server or ""]]
+    assert len(right) >= 10, [(i.root_server, i.type) for i in incidents]

@@ -123,6 +123,30 @@ def test_two_failures_in_one_group_are_two_diagnoses() -> None:
     }
 
 
+def test_a_caller_whose_own_logs_name_another_failure_is_not_absorbed() -> None:
+    """A balancer with a bad config in front of a web server whose DNS fails: the cascade
+    would explain the balancer's errors, but its own lines name its own failure."""
+    dns = ObservedLog(B0 + ONSET + 2, 1, "ERROR", "node", "getaddrinfo EAI_AGAIN db.internal")
+    config = ObservedLog(
+        B0 + ONSET + 2, 0, "ERROR", "haproxy", "invalid configuration: missing key 'pool'"
+    )
+    moves = {(1, "error_pct"): 40.0, (1, "response_ms"): 4.0, (0, "error_pct"): 40.0,
+             (0, "response_ms"): 1.5}  # fmt: skip
+    alerted = ((1, "error_pct"), (0, "error_pct"))
+    found = diagnose(observe(moves, alerted, (dns, config)))
+    assert {(d.type, IDS[d.root]) for d in found} == {
+        ("dns_resolution_failure", "web-01"),
+        ("config_error", "lb-01"),
+    }
+    # Without its own lines the balancer's errors are the cascade's.
+    (alone,) = diagnose(observe(moves, alerted, (dns,)))
+    assert (alone.type, IDS[alone.root], alone.affected) == (
+        "dns_resolution_failure",
+        "web-01",
+        (0, 1),
+    )
+
+
 def test_a_traffic_surge_is_not_an_incident() -> None:
     surge = {(s, m): f for s in (1, 2) for m, f in (("rps", 1.8), ("cpu_pct", 1.5),
              ("connections", 1.7), ("net_in_mbps", 1.8), ("net_out_mbps", 1.8),

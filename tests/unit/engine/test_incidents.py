@@ -22,8 +22,8 @@ TRACK = IncidentTrack(
 
 
 def test_the_diagnosed_fix_first_then_the_next_hypothesis_then_an_operator() -> None:
-    hypotheses = (Hypothesis("cpu_overload", 0.9), Hypothesis("security_breach", 0.5))
-    strategies = strategies_for("cpu_overload", hypotheses)
+    hypotheses = (Hypothesis("cpu_overload", 0.5), Hypothesis("security_breach", 0.45))
+    strategies = strategies_for("cpu_overload", hypotheses, confidence=0.3)
     assert strategies == ("scale_up", "isolate_and_rotate_credentials")
     tried: list[tuple[str, int]] = []
 
@@ -49,6 +49,34 @@ def test_a_fix_that_fits_ends_the_plan_and_the_failure() -> None:
         TRACK, ("scale_up", "restart_service"), bucket_seconds=3, outcome=second_fits
     )
     assert [e for _, e, _ in planned.plan][-1] == "recovered"
+    assert changes == {"sim-7": planned.plan[-1][0]}
+
+
+def test_a_confident_diagnosis_tries_its_fix_again_before_giving_up() -> None:
+    """A fitting fix works only most of the time: after a failed first try, a confident
+    diagnosis is likelier right than its runner-up, so its fix gets the second attempt."""
+    hypotheses = (Hypothesis("cpu_overload", 0.65), Hypothesis("memory_leak", 0.27))
+    assert strategies_for("cpu_overload", hypotheses, confidence=0.65) == ("scale_up",) * 2
+    # No other hypothesis worth acting on: the same fix again, whatever the confidence.
+    alone = (Hypothesis("database_timeout", 0.45), Hypothesis("disk_full", 0.2))
+    assert strategies_for("database_timeout", alone, confidence=0.3) == ("failover",) * 2
+    # Two types with one fix (a leak and a crash are both restarted) count as one.
+    leak = (Hypothesis("memory_leak", 0.55), Hypothesis("application_crash", 0.33))
+    assert strategies_for("memory_leak", leak, confidence=0.45) == ("restart_service",) * 2
+
+    def second_try_works(strategy: str, attempt: int, bucket: int) -> tuple[str, ...]:
+        return ("sim-7",) if attempt == 1 else ()
+
+    planned, changes = plan_recovery(
+        TRACK, ("scale_up", "scale_up"), bucket_seconds=3, outcome=second_try_works
+    )
+    events = [(e, reason.split(":")[0]) for _, e, reason in planned.plan]
+    assert events == [
+        ("recovery_started", "scale_up"),
+        ("recovery_failed", "scale_up did not help"),
+        ("recovery_started", "scale_up (again)"),
+        ("recovered", "scale_up succeeded"),
+    ]
     assert changes == {"sim-7": planned.plan[-1][0]}
 
 
