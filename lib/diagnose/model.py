@@ -125,7 +125,6 @@ class Diagnosis:
                     for line in self.log_lines
                 ],
             },
-            "routine": self.routine,
             "summary_en": self.summary_en,
             "summary_ko": self.summary_ko,
         }

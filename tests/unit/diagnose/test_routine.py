@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from lib.diagnose import SIGNATURES, UNKNOWN, Diagnosis, diagnose
 from lib.diagnose.routine import BUSY, TRAFFIC, TRANSIENT
 from lib.sim import METRIC_INDEX
-from tests.unit.diagnose.test_diagnose import B0, IDS, ONSET, observe, only
+from tests.unit.diagnose.test_diagnose import IDS, ONSET, observe, only
 
 WEB, API, DB = 1, 3, 4
 TRAFFIC_DRIVEN = ("rps", "connections", "net_in_mbps", "net_out_mbps")
@@ -81,13 +80,6 @@ def test_a_deploy_restart_blip_is_transient_and_a_crash_is_not() -> None:
     c = next(iter(diagnose(type(obs)(**{**obs.__dict__, "values": crash}))))
     assert c.is_incident
     assert c.type == "application_crash"
-
-
-def test_the_routine_is_in_the_json_form() -> None:
-    d = only(observe(load(API, 1.9, 1.6), ((API, "rps"),)))
-    assert d.to_dict(IDS)["routine"] == TRAFFIC
-    assert np.isfinite(d.confidence)
-    assert d.onset_bucket >= B0
 
 
 def test_a_crash_pages_as_soon_as_the_server_is_dead() -> None:
