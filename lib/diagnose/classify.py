@@ -21,6 +21,7 @@ import numpy as np
 from lib.diagnose.clues import clue_types, upstream_named
 from lib.diagnose.deviation import ONSET_Z, Deviation, deviation
 from lib.diagnose.model import UNKNOWN, Diagnosis, Hypothesis, Moved, Observation, ObservedLog
+from lib.diagnose.routine import load_ratio, routine_of
 from lib.diagnose.signatures import SIGNATURES, Mark, Signature
 from lib.diagnose.text import summaries
 from lib.sim import METRICS
@@ -36,7 +37,10 @@ LOG_BONUS: Final = 0.2
 TYPE_MIN: Final = 0.4
 """Below this best score a harmful anomaly is ``unknown``; a harmless one is no incident."""
 SURE: Final = 0.55
-"""From this score a type is an incident even before users feel it (leaks, breaches)."""
+"""From this score a silent type (``Signature.silent``: leaks, fills, breaches) is an
+incident even before users feel it; any other type needs harm."""
+RESPONSE_HARM: Final = 1.4
+"""Response time this many times its baseline (per unit of added load) hurts users."""
 COVER_WEIGHT: Final = 0.25
 EARLY_WEIGHT: Final = 0.1
 BLAME_WEIGHT: Final = 0.15
@@ -194,8 +198,9 @@ def _diagnose_among(scene: _Scene, servers: tuple[int, ...]) -> Diagnosis:
     kind = top.type if top.score >= TYPE_MIN else UNKNOWN
     hypotheses = tuple(h for h in ranked[:HYPOTHESES] if h.score > 0)
     confidence = _confidence(ranked) if kind != UNKNOWN else 0.0
-    if kind != UNKNOWN and top.score < SURE and not harmful:
-        kind, harmful = UNKNOWN, False
+    if kind != UNKNOWN and not harmful and not (SIGNATURES[kind].silent and top.score >= SURE):
+        kind = UNKNOWN
+    routine = routine_of(scene.dev, scene.pos[root]) if kind == UNKNOWN and not harmful else None
     moved = _moved(scene, explained)
     onset = min((m.onset_bucket for m in moved if m.server == root), default=earliest[root])
     lines = _log_lines(obs.logs, explained, kind)
@@ -212,6 +217,7 @@ def _diagnose_among(scene: _Scene, servers: tuple[int, ...]) -> Diagnosis:
         summary_ko="",
         harmful=harmful,
         explained=tuple(explained),
+        routine=routine,
     )
     en, ko = summaries(diagnosis, obs.ids)
     return Diagnosis(**{**diagnosis.__dict__, "summary_en": en, "summary_ko": ko})
@@ -233,18 +239,27 @@ def _confidence(ranked: list[Hypothesis]) -> float:
 
 def _harmful(scene: _Scene, server: int) -> bool:
     """Whether users or the server itself suffer (or are about to: a heap or a disk climbing
-    far past its normal towards full): what separates a failure from busy hours."""
+    far past its normal towards full): what separates a failure from busy hours.
+
+    Response time grows with load on a healthy server (queueing), so more requests excuse
+    a proportionally slower response: a surge or a failover's traffic is not harm.
+    """
     dev, row = scene.dev, scene.pos[server]
+    slower = RESPONSE_HARM * max(1.0, load_ratio(dev, row))
     base, level = dev.median[row], dev.level[row]
 
     def up(name: str, z: float = 4.0) -> bool:
         return dev.z_up[row, _M[name]] >= z
 
-    offline = dev.z_down[row, _M["rps"]] >= 4.0 and level[_M["rps"]] < 0.2 * base[_M["rps"]]
+    # Dead now (serving nothing, holding no connection) is harm at once; a restart's blip
+    # serves a little and is over by the next look.
+    dead = dev.latest[row, _M["rps"]] == 0 and dev.latest[row, _M["connections"]] == 0
+    collapsed = dev.z_down[row, _M["rps"]] >= 4.0 and level[_M["rps"]] < 0.2 * base[_M["rps"]]
+    offline = bool(dead and base[_M["rps"]] > 0) or collapsed
     return bool(
         offline
         or (up("error_pct") and level[_M["error_pct"]] - base[_M["error_pct"]] >= 0.8)
-        or (up("response_ms") and level[_M["response_ms"]] >= 1.4 * base[_M["response_ms"]])
+        or (up("response_ms") and level[_M["response_ms"]] >= slower * base[_M["response_ms"]])
         or (up("packet_loss_pct") and level[_M["packet_loss_pct"]] >= 1.0)
         or (up("net_latency_ms") and level[_M["net_latency_ms"]] - base[_M["net_latency_ms"]] >= 5)
         or (up("cpu_pct") and level[_M["cpu_pct"]] >= 90.0)

@@ -46,7 +46,8 @@ class Deviation:
     ``median``/``scale``: the baseline; ``level``: the recent mean; ``z_up``/``z_down``:
     how many scales the recent upper/lower quartile sits above/below the baseline (>= 0);
     ``onset``: the first bucket of the current excursion (-1: none); ``z_up_per_request``:
-    the rise of each metric per request (``z_up`` for metrics that do not follow traffic).
+    the rise of each metric per request (``z_up`` for metrics that do not follow traffic);
+    ``latest``: the last bucket's values.
     """
 
     median: F64
@@ -56,6 +57,7 @@ class Deviation:
     z_down: F64
     onset: npt.NDArray[np.int64]
     z_up_per_request: F64
+    latest: F64
 
     def z(self, server: int, metric: int, direction: int) -> float:
         """The move of one metric in one direction, in scales (>= 0).
@@ -102,7 +104,9 @@ def deviation(values: npt.NDArray[np.float32], b0: int, first_onset: int) -> Dev
     rmad = np.median(np.abs(rbase - rmed), axis=0) * 1.4826
     rscale = np.maximum(rmad, _REL_FLOOR * np.abs(rmed)) + _TINY
     per_request[:, cols] = _z_up(rbase, ratio[recent0:], rscale)
-    return Deviation(median, scale, recent.mean(axis=0), z_up, z_down, onset, per_request)
+    return Deviation(
+        median, scale, recent.mean(axis=0), z_up, z_down, onset, per_request, v[-1].copy()
+    )
 
 
 def _z_up(base: F64, recent: F64, scale: F64) -> F64:

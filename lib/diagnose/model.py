@@ -84,11 +84,13 @@ class Diagnosis:
     summary_ko: str
     harmful: bool = True
     explained: tuple[int, ...] = field(default=())
+    routine: str | None = None
+    """The routine pattern a harmless anomaly looks like (``lib.diagnose.routine``)."""
 
     @property
     def is_incident(self) -> bool:
         """An incident is opened for a recognised failure or a harmful unknown anomaly."""
-        return self.type != UNKNOWN or self.harmful
+        return self.routine is None and (self.type != UNKNOWN or self.harmful)
 
     def to_dict(self, ids: tuple[str, ...]) -> dict[str, Any]:
         """JSON form with server ids for indices."""

@@ -32,6 +32,10 @@ it alone goes a long way, before the errors it leads to show."""
 # Waves that act only in short spikes are rarely visible in a short recent window.
 _SPIKY_WAVES: Final = frozenset({"OOM"})
 _SPIKY_WEIGHT: Final = 0.2
+_STOCKS: Final = frozenset({"memory_pct", "disk_pct", "net_out_mbps"})
+"""Key metrics that do damage before anyone suffers: a heap or a disk filling up, data or
+cache-missed traffic leaving. A type named after CPU, requests, errors or latency is a
+failure only once something suffers: otherwise it is routine load."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Signature:
     target: tuple[Mark, ...]
     reaches: MappingProxyType[str, tuple[Mark, ...]]
     recovery: str
+    silent: bool = False
+    """Whether it is an incident before users feel it (see ``_STOCKS``)."""
 
 
 def _mark(effect: object, key: tuple[int, ...]) -> Mark:
@@ -90,6 +96,7 @@ def _signature(name: str) -> Signature:
         target=tuple(_mark(e, key) for e in failure.effects_on(Reach.TARGET)),
         reaches=MappingProxyType(reaches),
         recovery=failure.recovery.name,
+        silent=failure.key_metrics[0] in _STOCKS,
     )
 
 

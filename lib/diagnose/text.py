@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from lib.diagnose.routine import ROUTINES
 from lib.sim import FAILURE_TYPES
 
 if TYPE_CHECKING:
@@ -31,6 +32,15 @@ TYPE_KO: Final = MappingProxyType(
 assert set(TYPE_KO) >= set(FAILURE_TYPES)
 
 _SHOWN: Final = 3
+ROUTINE_TEXT: Final = MappingProxyType(
+    {
+        "traffic": ("traffic moved and the load followed it", "트래픽 변화에 부하가 따라 움직임"),
+        "busy": ("busy CPU with nothing suffering", "CPU 사용 증가, 서비스 영향 없음"),
+        "transient": ("a short blip, already over", "짧은 순간 변동, 이미 회복됨"),
+    }
+)
+"""What each routine pattern (``lib.diagnose.routine``) means, in English and in Korean."""
+assert set(ROUTINE_TEXT) == set(ROUTINES)
 
 
 def summaries(d: Diagnosis, ids: tuple[str, ...]) -> tuple[str, str]:
@@ -48,8 +58,13 @@ def summaries(d: Diagnosis, ids: tuple[str, ...]) -> tuple[str, str]:
         for m in moves
     )
     others = len(d.affected) - 1
-    en = f"{d.type} on {root} (confidence {d.confidence:.0%})"
-    ko = f"{root}: {TYPE_KO[d.type]} (신뢰도 {d.confidence:.0%})"
+    if d.routine is not None:
+        routine_en, routine_ko = ROUTINE_TEXT[d.routine]
+        en = f"routine on {root}, no incident: {routine_en}"
+        ko = f"{root}: 정상 작업, 장애 아님: {routine_ko}"
+    else:
+        en = f"{d.type} on {root} (confidence {d.confidence:.0%})"
+        ko = f"{root}: {TYPE_KO[d.type]} (신뢰도 {d.confidence:.0%})"
     if en_moves:
         en += f"; first moves: {en_moves}"
         ko += f"; 먼저 변한 지표: {ko_moves}"
