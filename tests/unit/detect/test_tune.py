@@ -23,8 +23,6 @@ def test_grids_step_by_factors_of_two_and_the_search_starts_in_their_middle() ->
         assert np.allclose(np.diff(np.log2(values)), 1.0)
         assert start[name] == len(values) // 2
     params = tune.at(start)
-    assert params.hold == round(tune.grid("hold")[start["hold"]])
-    assert isinstance(params.hold, int)
     assert params.level_rate == tune.grid("level_rate")[start["level_rate"]]
 
 
@@ -90,6 +88,19 @@ def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
     assert len(cv.folds) == 6
     assert cv.normalised == pytest.approx((100.0, 100.0, 100.0))
     assert set(tune.sensitivity(files, lambda params: perfect, cv, 2.0).values()) == {100.0}
+
+
+def test_thresholds_are_levels_and_scores_at_a_level_count_what_it_admits() -> None:
+    files = [labelled(200, (150, 160))]
+    scores = np.zeros(200)
+    scores[150] = 0.75
+    scores[60] = 0.65
+    at = nab.normalised_at(files, [scores], nab.PROFILES[0], tune.LEVELS)
+    # 0.5 and 0.6 admit the false positive at row 60 too, 0.7 only the detection, 0.8 nothing.
+    assert at[0] == at[1] < at[2] == 100.0
+    assert at[3] == at[4] == 0.0
+    assert at[2] == pytest.approx(nab.score_corpus(files, [scores], nab.PROFILES[0]).normalised)
+    assert tune.thresholds(files, [scores], [0]) == (0.7, 0.7, 0.7)
 
 
 def test_halves_split_every_file_once_per_repeat_reproducibly() -> None:
