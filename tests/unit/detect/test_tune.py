@@ -23,7 +23,7 @@ def test_grids_step_by_factors_of_two_and_the_search_starts_in_their_middle() ->
         assert np.allclose(np.diff(np.log2(values)), 1.0)
         assert start[name] == len(values) // 2
     params = tune.at(start)
-    assert params.level_rate == tune.grid("level_rate")[start["level_rate"]]
+    assert params.band_sigmas == tune.grid("band_sigmas")[start["band_sigmas"]]
 
 
 def test_scaled_keeps_integers_and_limits() -> None:
@@ -62,19 +62,19 @@ def test_the_choice_never_looks_at_the_held_out_file() -> None:
     good[150] = 1.0
     bad = np.zeros(200)
     bad[60] = 1.0
-    slow = tune.grid("level_rate")[0]
+    narrow = tune.grid("band_sigmas")[0]
 
-    # The slowest baseline is perfect on file 0 only, every other one on file 1 only.
+    # The narrowest band is perfect on file 0 only, every other one on file 1 only.
     def scores_of(params: Params) -> list[np.ndarray]:
-        return [good, bad] if params.level_rate == slow else [bad, good]
+        return [good, bad] if params.band_sigmas == narrow else [bad, good]
 
     cv = tune.cross_validate(files, scores_of, tune.leave_one_out(2))
     assert [f.held_out for f in cv.folds] == [(0,), (1,)]
-    assert cv.folds[0].choice.params.level_rate != slow
-    assert cv.folds[1].choice.params.level_rate == slow
+    assert cv.folds[0].choice.params.band_sigmas != narrow
+    assert cv.folds[1].choice.params.band_sigmas == narrow
     # Each file is scored by what was best on the other: it misses and raises a false alarm.
     assert cv.normalised[0] < 0
-    assert tune.choose(files, scores_of, [0]).params.level_rate == slow
+    assert tune.choose(files, scores_of, [0]).params.band_sigmas == narrow
 
 
 def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
