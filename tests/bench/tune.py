@@ -89,14 +89,17 @@ def smoothed(values: Sequence[float]) -> np.ndarray:
 
 
 def search(
-    objective: Callable[[Params], float], trace: Callable[[str], None] | None = None
+    objective: Callable[[Params], float],
+    trace: Callable[[str], None] | None = None,
+    base: Params | None = None,
 ) -> Params:
-    """Coordinate ascent of ``objective`` over the grids, from ``start()``, smoothed."""
+    """Coordinate ascent of ``objective`` over the grids, from ``start()``, smoothed; the
+    parameters not searched keep their values in ``base`` (default ``Params()``)."""
     index = start()
     for sweep in range(MAX_SWEEPS):
         moved = False
         for name in RANGES:
-            values = [objective(at({**index, name: i})) for i in range(len(grid(name)))]
+            values = [objective(at({**index, name: i}, base)) for i in range(len(grid(name)))]
             smooth = smoothed(values)
             # A tie keeps the value in force: a parameter that changes nothing stays put.
             best = index[name] if smooth[index[name]] >= smooth.max() else int(np.argmax(smooth))
@@ -107,7 +110,7 @@ def search(
                 trace(f"sweep {sweep} {name:<20} {grid(name)[best]:<10.4g} [{shown}]")
         if not moved:
             break
-    return at(index)
+    return at(index, base)
 
 
 class Memo:
@@ -209,9 +212,10 @@ def choose(
     scores_of: Scorer,
     train: Sequence[int],
     trace: Callable[[str], None] | None = None,
+    base: Params | None = None,
 ) -> Choice:
     """The whole procedure on the ``train`` files only: search, then thresholds."""
-    params = search(standard_score(files, scores_of, train), trace)
+    params = search(standard_score(files, scores_of, train), trace, base)
     return Choice(params, thresholds(files, scores_of(params), train))
 
 
@@ -256,15 +260,19 @@ class CrossValidation:
 
 
 def cross_validate(
-    files: Sequence[nab.LabelledFile], scores_of: Scorer, splits: list[list[Split]]
+    files: Sequence[nab.LabelledFile],
+    scores_of: Scorer,
+    splits: list[list[Split]],
+    base: Params | None = None,
 ) -> CrossValidation:
     """Per fold, choose on the files it keeps and score the ones it holds out; per repeat, add
-    the held-out files' raw sums and normalise over the corpus; average the repeats."""
+    the held-out files' raw sums and normalise over the corpus; average the repeats. The
+    parameters not searched keep their values in ``base`` (default ``Params()``)."""
     folds = []
     for r, repeat in enumerate(splits):
         for held_out in repeat:
             train = [i for i in range(len(files)) if i not in held_out]
-            folds.append(Fold(r, held_out, choose(files, scores_of, train)))
+            folds.append(Fold(r, held_out, choose(files, scores_of, train, base=base)))
     return CrossValidation(held_out_scores(files, scores_of, folds), tuple(folds))
 
 
@@ -307,6 +315,24 @@ def sensitivity(
             folds.append(dataclasses.replace(fold, choice=Choice(params, threshold)))
         result[name] = held_out_scores(files, scores_of, folds)[0]
     return result
+
+
+def rerun_sensitivity(
+    files: Sequence[nab.LabelledFile],
+    scores_of: Scorer,
+    splits: list[list[Split]],
+    factor: float,
+) -> dict[str, float]:
+    """Cross-validated standard score with each parameter the search does not choose times
+    ``factor``, one at a time, the whole procedure run again around it: what that parameter's
+    fixed value is worth once the searched ones may adapt to it."""
+    return {
+        name: cross_validate(files, scores_of, splits, scaled(Params(), {name: factor})).normalised[
+            0
+        ]
+        for name in (f.name for f in dataclasses.fields(Params))
+        if name not in RANGES
+    }
 
 
 def describe(params: Params) -> str:

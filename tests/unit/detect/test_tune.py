@@ -3,6 +3,7 @@ it sees."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -101,6 +102,28 @@ def test_thresholds_are_levels_and_scores_at_a_level_count_what_it_admits() -> N
     assert at[3] == at[4] == 0.0
     assert at[2] == pytest.approx(nab.score_corpus(files, [scores], nab.PROFILES[0]).normalised)
     assert tune.thresholds(files, [scores], [0]) == (0.7, 0.7, 0.7)
+
+
+def test_a_rerun_keeps_each_fixed_parameter_changed_while_the_search_adapts() -> None:
+    files = [labelled(200, (150, 160)), labelled(200, (150, 160))]
+    seen: list[Params] = []
+
+    # Perfect while winsor is its default, and then only with the widest band searched.
+    def scores_of(params: Params) -> list[np.ndarray]:
+        seen.append(params)
+        s = np.zeros(200)
+        if params.winsor == Params().winsor or params.band_sigmas == tune.grid("band_sigmas")[-1]:
+            s[150] = 0.9
+        return [s, s]
+
+    splits = tune.halves(2, repeats=1)
+    result = tune.rerun_sensitivity(files, scores_of, splits, 2.0)
+    assert set(result) == {f.name for f in dataclasses.fields(Params)} - set(tune.RANGES)
+    assert set(result.values()) == {100.0}
+    assert any(p.winsor == 2.0 * Params().winsor for p in seen)
+    # Kept at the folds' choice instead, doubling winsor loses every window.
+    cv = tune.cross_validate(files, scores_of, splits)
+    assert tune.sensitivity(files, scores_of, cv, 2.0)["winsor"] < 100.0
 
 
 def test_halves_split_every_file_once_per_repeat_reproducibly() -> None:
