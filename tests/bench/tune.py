@@ -15,13 +15,14 @@ plateau to a spike: what is chosen must also score well halved and doubled, whic
 sensitivity table measures.
 
 The score is the NAB standard score over the files the search may see at the best of a few
-thresholds (``LEVELS``); each profile then keeps the one of those best on the same files. Every
-candidate scores every file in-process through the same path as the CLI
-(``lib.detect.rows.score_series``). Run on all 17 files it gives the *in-sample* choice (what
-``Params()`` is). Its honesty is measured by cross-validation (``cross_validate``, printed by
-``tests/bench/bench_nab.py``): for each fold, the whole search run again on the files it keeps,
-its choice (parameters and thresholds) applied to the files it holds out; the held-out files'
-raw NAB sums are added up and normalised over the corpus as NAB does."""
+thresholds (``LEVELS``, each averaged with its neighbours); each profile then keeps the one of
+those best on the same files. Every candidate scores every file in-process through the same path
+as the CLI (``lib.detect.rows.score_series``). Run on all 17 files it gives the *in-sample*
+choice (``band_sigmas`` 1.5; ``Params()`` keeps the product's 3). Its honesty is measured by
+cross-validation (``cross_validate``, printed by ``tests/bench/bench_nab.py``): for each fold,
+the whole search run again on the files it keeps, its choice (parameters and thresholds) applied
+to the files it holds out; the held-out files' raw NAB sums are added up and normalised over the
+corpus as NAB does."""
 
 from __future__ import annotations
 
@@ -183,13 +184,13 @@ def standard_score(
     files: Sequence[nab.LabelledFile], scores_of: Scorer, train: Sequence[int]
 ) -> Callable[[Params], float]:
     """The search's objective: normalised NAB standard score over the ``train`` files, at the
-    best of ``LEVELS``."""
+    best of ``LEVELS`` averaged with their neighbours (``smoothed``)."""
     subset = [files[i] for i in train]
 
     def objective(params: Params) -> float:
         scores = scores_of(params)
         chosen = [scores[i] for i in train]
-        return max(nab.normalised_at(subset, chosen, nab.PROFILES[0], LEVELS))
+        return float(smoothed(nab.normalised_at(subset, chosen, nab.PROFILES[0], LEVELS)).max())
 
     return objective
 
@@ -197,13 +198,14 @@ def standard_score(
 def thresholds(
     files: Sequence[nab.LabelledFile], scores: Sequence[np.ndarray], train: Sequence[int]
 ) -> tuple[float, ...]:
-    """Each profile's best of ``LEVELS`` over the ``train`` files (the lowest, on a tie)."""
+    """Each profile's best of ``LEVELS`` over the ``train`` files, each level averaged with its
+    neighbours (``smoothed``: a plateau, not a spike; the lowest on a tie)."""
     subset = [files[i] for i in train]
     chosen = [scores[i] for i in train]
     result = []
     for profile in nab.PROFILES:
         normalised = nab.normalised_at(subset, chosen, profile, LEVELS)
-        result.append(LEVELS[int(np.argmax(normalised))])
+        result.append(LEVELS[int(np.argmax(smoothed(normalised)))])
     return tuple(result)
 
 

@@ -91,7 +91,7 @@ def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
     assert set(tune.sensitivity(files, lambda params: perfect, cv, 2.0).values()) == {100.0}
 
 
-def test_thresholds_are_levels_and_scores_at_a_level_count_what_it_admits() -> None:
+def test_thresholds_are_levels_chosen_smoothed_and_a_level_counts_what_it_admits() -> None:
     files = [labelled(200, (150, 160))]
     scores = np.zeros(200)
     scores[150] = 0.75
@@ -101,6 +101,9 @@ def test_thresholds_are_levels_and_scores_at_a_level_count_what_it_admits() -> N
     assert at[0] == at[1] < at[2] == 100.0
     assert at[3] == at[4] == 0.0
     assert at[2] == pytest.approx(nab.score_corpus(files, [scores], nab.PROFILES[0]).normalised)
+    # 0.7 alone is best, but 0.8 beside it detects nothing: the choice stays inside the plateau.
+    assert tune.thresholds(files, [scores], [0]) == (0.6, 0.6, 0.6)
+    scores[150], scores[60] = 0.85, 0.55
     assert tune.thresholds(files, [scores], [0]) == (0.7, 0.7, 0.7)
 
 
