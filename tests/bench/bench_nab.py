@@ -18,7 +18,8 @@ Beside it, the *cross-validated* figure: the files split in two halves (twice, f
 half scored with the parameters and thresholds (one of ``tune.LEVELS``) that
 ``tests/bench/tune.py``'s search, run again from its fixed start, picks on the other half
 (``--loo``: leave-one-file-out, 17 searches; the folds and each fold's choice are printed), and
-a sensitivity table: that cross-validated standard score with each parameter halved and doubled.
+a sensitivity table: that cross-validated standard score with each parameter halved and doubled,
+in every fold's choice ("kept") and with the whole procedure run again around it ("rerun").
 """
 
 from __future__ import annotations
