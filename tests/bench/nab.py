@@ -200,6 +200,22 @@ def raw_at_threshold(
     return float(totals[admitted[-1]]) if admitted.size else null
 
 
+def normalised_at(
+    files: Sequence[LabelledFile],
+    scores: Sequence[npt.ArrayLike],
+    profile: Profile,
+    thresholds: Sequence[float],
+) -> list[float]:
+    """Normalised score over ``files`` at each of ``thresholds`` (no sweep)."""
+    swept, totals, null = _raw_by_threshold(files, scores, profile)
+    result = []
+    for threshold in thresholds:
+        admitted = np.flatnonzero(swept >= threshold)
+        raw = float(totals[admitted[-1]]) if admitted.size else null
+        result.append(normalise(files, raw, profile))
+    return result
+
+
 def score_corpus(
     files: Sequence[LabelledFile], scores: Sequence[npt.ArrayLike], profile: Profile
 ) -> CorpusScore:

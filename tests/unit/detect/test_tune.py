@@ -3,6 +3,7 @@ it sees."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -23,9 +24,7 @@ def test_grids_step_by_factors_of_two_and_the_search_starts_in_their_middle() ->
         assert np.allclose(np.diff(np.log2(values)), 1.0)
         assert start[name] == len(values) // 2
     params = tune.at(start)
-    assert params.hold == round(tune.grid("hold")[start["hold"]])
-    assert isinstance(params.hold, int)
-    assert params.level_rate == tune.grid("level_rate")[start["level_rate"]]
+    assert params.band_sigmas == tune.grid("band_sigmas")[start["band_sigmas"]]
 
 
 def test_scaled_keeps_integers_and_limits() -> None:
@@ -64,19 +63,19 @@ def test_the_choice_never_looks_at_the_held_out_file() -> None:
     good[150] = 1.0
     bad = np.zeros(200)
     bad[60] = 1.0
-    slow = tune.grid("level_rate")[0]
+    narrow = tune.grid("band_sigmas")[0]
 
-    # The slowest baseline is perfect on file 0 only, every other one on file 1 only.
+    # The narrowest band is perfect on file 0 only, every other one on file 1 only.
     def scores_of(params: Params) -> list[np.ndarray]:
-        return [good, bad] if params.level_rate == slow else [bad, good]
+        return [good, bad] if params.band_sigmas == narrow else [bad, good]
 
     cv = tune.cross_validate(files, scores_of, tune.leave_one_out(2))
     assert [f.held_out for f in cv.folds] == [(0,), (1,)]
-    assert cv.folds[0].choice.params.level_rate != slow
-    assert cv.folds[1].choice.params.level_rate == slow
+    assert cv.folds[0].choice.params.band_sigmas != narrow
+    assert cv.folds[1].choice.params.band_sigmas == narrow
     # Each file is scored by what was best on the other: it misses and raises a false alarm.
     assert cv.normalised[0] < 0
-    assert tune.choose(files, scores_of, [0]).params.level_rate == slow
+    assert tune.choose(files, scores_of, [0]).params.band_sigmas == narrow
 
 
 def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
@@ -90,6 +89,44 @@ def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
     assert len(cv.folds) == 6
     assert cv.normalised == pytest.approx((100.0, 100.0, 100.0))
     assert set(tune.sensitivity(files, lambda params: perfect, cv, 2.0).values()) == {100.0}
+
+
+def test_thresholds_are_levels_chosen_smoothed_and_a_level_counts_what_it_admits() -> None:
+    files = [labelled(200, (150, 160))]
+    scores = np.zeros(200)
+    scores[150] = 0.75
+    scores[60] = 0.65
+    at = nab.normalised_at(files, [scores], nab.PROFILES[0], tune.LEVELS)
+    # 0.5 and 0.6 admit the false positive at row 60 too, 0.7 only the detection, 0.8 nothing.
+    assert at[0] == at[1] < at[2] == 100.0
+    assert at[3] == at[4] == 0.0
+    assert at[2] == pytest.approx(nab.score_corpus(files, [scores], nab.PROFILES[0]).normalised)
+    # 0.7 alone is best, but 0.8 beside it detects nothing: the choice stays inside the plateau.
+    assert tune.thresholds(files, [scores], [0]) == (0.6, 0.6, 0.6)
+    scores[150], scores[60] = 0.85, 0.55
+    assert tune.thresholds(files, [scores], [0]) == (0.7, 0.7, 0.7)
+
+
+def test_a_rerun_keeps_each_fixed_parameter_changed_while_the_search_adapts() -> None:
+    files = [labelled(200, (150, 160)), labelled(200, (150, 160))]
+    seen: list[Params] = []
+
+    # Perfect while winsor is its default, and then only with the widest band searched.
+    def scores_of(params: Params) -> list[np.ndarray]:
+        seen.append(params)
+        s = np.zeros(200)
+        if params.winsor == Params().winsor or params.band_sigmas == tune.grid("band_sigmas")[-1]:
+            s[150] = 0.9
+        return [s, s]
+
+    splits = tune.halves(2, repeats=1)
+    result = tune.rerun_sensitivity(files, scores_of, splits, 2.0)
+    assert set(result) == {f.name for f in dataclasses.fields(Params)} - set(tune.RANGES)
+    assert set(result.values()) == {100.0}
+    assert any(p.winsor == 2.0 * Params().winsor for p in seen)
+    # Kept at the folds' choice instead, doubling winsor loses every window.
+    cv = tune.cross_validate(files, scores_of, splits)
+    assert tune.sensitivity(files, scores_of, cv, 2.0)["winsor"] < 100.0
 
 
 def test_halves_split_every_file_once_per_repeat_reproducibly() -> None:
