@@ -111,7 +111,7 @@ def _incident_facts(state: AppState, view: FleetView, bucket: int, day: bool) ->
             started_bucket=t.started_bucket,
             detected_bucket=t.detected_bucket,
             strategy=t.strategy,
-            timeline=tuple((int(b), str(e), str(r)) for b, e, r in t.timeline if b <= bucket),
+            timeline=tuple((int(b), str(e), r[0]) for b, e, r in t.timeline if b <= bucket),
             diagnosis=getattr(t, "diagnosis", None),
         )
     if day:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from lib.alerts.summary import metric_label
 from lib.diagnose.routine import ROUTINES
 from lib.sim import FAILURE_TYPES
 
@@ -53,7 +54,7 @@ def summaries(d: Diagnosis, ids: tuple[str, ...]) -> tuple[str, str]:
         for m in moves
     )
     ko_moves = ", ".join(
-        f"{ids[m.server]} {m.metric} {'상승' if m.direction > 0 else '하락'} "
+        f"{ids[m.server]} {metric_label(m.metric)[1]} {'상승' if m.direction > 0 else '하락'} "
         f"{m.baseline:.1f}→{m.observed:.1f}"
         for m in moves
     )

@@ -11,6 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 from lib.diagnose import Diagnosis
+from lib.engine import reasons
+from lib.engine.reasons import Reason
 from lib.engine.world import IncidentTrack
 from lib.sim import METRICS
 
@@ -66,8 +68,8 @@ def new_track(d: Diagnosis, group_id: str, bucket: int, ids: tuple[str, ...]) ->
         groups=(group_id,),
         diagnosis=d.to_dict(ids),
         timeline=(
-            (min(d.onset_bucket, bucket), "started", f"anomaly began on {ids[d.root]}"),
-            (bucket, "detected", d.summary_en),
+            (min(d.onset_bucket, bucket), "started", reasons.started(ids[d.root])),
+            (bucket, "detected", reasons.detected(d)),
         ),
     )
 
@@ -81,11 +83,11 @@ def joined(t: IncidentTrack, d: Diagnosis, group_id: str, bucket: int, ids: tupl
         servers=servers,
         groups=tuple(dict.fromkeys((*t.groups, group_id))),
         diagnosis=diagnosis,
-        timeline=(*t.timeline, (bucket, "joined", f"{ids[d.root]}: {d.summary_en}")),
+        timeline=(*t.timeline, (bucket, "joined", reasons.joined(ids[d.root], d))),
     )
 
 
-def apply_step(t: IncidentTrack, bucket: int, event: str, reason: str) -> IncidentTrack:
+def apply_step(t: IncidentTrack, bucket: int, event: str, reason: Reason) -> IncidentTrack:
     """A planned step taking effect."""
     timeline = (*t.timeline, (bucket, event, reason))
     if event == "recovery_started":
@@ -133,11 +135,11 @@ def closing(
     if operator is None and bucket - (t.quiet_since or bucket) < quiet:
         return t
     if operator is not None:
-        final, by, reason = "resolved", operator, f"resolved by {operator}"
+        final, by, reason = "resolved", operator, reasons.resolved_by(operator)
     elif t.recovered_bucket is not None:
-        final, by, reason = "recovered", "engine", f"{t.strategy} restored service"
+        final, by, reason = "recovered", "engine", reasons.restored(t.strategy)
     else:
-        final, by, reason = "resolved", "self", "metrics back to normal by themselves"
+        final, by, reason = "resolved", "self", reasons.SELF_HEALED
     return replace(
         t,
         status=final,

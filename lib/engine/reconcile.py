@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from lib.engine.reasons import STATE_LOST
 from lib.engine.records import at
 from lib.errors import StoreError
 from lib.sim import Fleet
@@ -24,7 +25,6 @@ from lib.store.db import AlertStateChange, Repository, TimelineEntry
 log = logging.getLogger("openmanager.engine")
 
 OPEN_INCIDENTS = ("active", "recovering", "escalated")
-REASON = "engine state lost (the KV came back empty); closed, detection starts afresh"
 LIMIT = 10_000
 
 
@@ -45,7 +45,12 @@ def orphan_writes(
                 "status": "resolved",
                 "resolved_at": when,
                 "resolved_by": "engine",
-                "timeline": (*i.timeline, TimelineEntry(at=when, event="closed", reason=REASON)),
+                "timeline": (
+                    *i.timeline,
+                    TimelineEntry(
+                        at=when, event="closed", reason=STATE_LOST[0], reason_ko=STATE_LOST[1]
+                    ),
+                ),
             }
         )
         for i in incidents

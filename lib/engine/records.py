@@ -12,6 +12,7 @@ import numpy as np
 from lib.alert_levels import level_name
 from lib.alerts import AlertState, Transition, alert_id, server_metric_of
 from lib.engine.detection import Detection
+from lib.engine.reasons import Reason
 from lib.engine.world import IncidentTrack
 from lib.sim import METRICS, Fleet
 from lib.store.db import (
@@ -137,8 +138,8 @@ def incident_record(fleet: Fleet, track: IncidentTrack) -> IncidentRecord:
         resolved_by=track.resolved_by,
         strategy=track.strategy,
         timeline=tuple(
-            TimelineEntry(at=at(fleet, b), event=event, reason=reason)
-            for b, event, reason in track.timeline
+            TimelineEntry(at=at(fleet, b), event=event, reason=en, reason_ko=ko)
+            for b, event, (en, ko) in track.timeline
         ),
         diagnosis={**track.diagnosis, "attempts": list(track.attempts)},
         scenario=track.scenario,
@@ -158,9 +159,13 @@ def incident_event(fleet: Fleet, track: IncidentTrack, bucket: int, change: str)
             "servers": [fleet.ids[s] for s in track.servers],
             "strategy": track.strategy,
             "confidence": track.diagnosis.get("confidence"),
-            "reason": track.timeline[-1][2] if track.timeline else None,
+            "reason": _bilingual(track.timeline[-1][2]) if track.timeline else None,
         },
     )
+
+
+def _bilingual(reason: Reason) -> dict[str, str]:
+    return dict(zip(("en", "ko"), reason, strict=True))
 
 
 def minute_rollups(fleet: Fleet, values: np.ndarray, b0: int) -> list[RollupRecord]:

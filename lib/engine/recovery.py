@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lib.diagnose import RECOVERY_OF, UNKNOWN, Hypothesis
+from lib.engine import reasons
+from lib.engine.reasons import Reason
 from lib.engine.world import IncidentTrack
-from lib.sim import FAILURE_TYPES
 
 MAX_ATTEMPTS = 2
 DELAY_S = 15
@@ -46,7 +47,6 @@ ACTION_S: dict[str, int] = {
 """How long each action takes before its effect (or its failure) shows."""
 DEFAULT_ACTION_S = 45
 
-_DESCRIPTION = {t.recovery.name: t.recovery.description_en for t in FAILURE_TYPES.values()}
 
 Outcome = Callable[[str, int, int], tuple[str, ...]]
 """``(strategy, attempt, bucket) →`` the simulated failures that action clears."""
@@ -71,22 +71,21 @@ def plan_recovery(
 ) -> tuple[IncidentTrack, dict[str, int]]:
     """The track with its planned steps, and the world changes: simulated failure id → the
     bucket its fix takes effect."""
-    steps: list[tuple[int, str, str]] = []
+    steps: list[tuple[int, str, Reason]] = []
     at = track.detected_bucket + _buckets(DELAY_S, bucket_seconds)
     for attempt, strategy in enumerate(strategies):
         done = at + _buckets(ACTION_S.get(strategy, DEFAULT_ACTION_S), bucket_seconds)
-        again = " (again)" if strategy in strategies[:attempt] else ""
-        steps.append((at, "recovery_started", f"{strategy}{again}: {_DESCRIPTION[strategy]}"))
+        again = strategy in strategies[:attempt]
+        steps.append((at, "recovery_started", reasons.recovery_started(strategy, again)))
         cleared = outcome(strategy, attempt, at)
         if cleared:
-            steps.append((done, "recovered", f"{strategy} succeeded"))
+            steps.append((done, "recovered", reasons.recovery_succeeded(strategy)))
             return replace(track, attempts=strategies, plan=tuple(steps)), dict.fromkeys(
                 cleared, done
             )
-        steps.append((done, "recovery_failed", f"{strategy} did not help"))
+        steps.append((done, "recovery_failed", reasons.recovery_failed(strategy)))
         at = done
-    reason = "no automatic fix worked; operator needed" if strategies else "operator needed"
-    steps.append((at, "escalated", reason))
+    steps.append((at, "escalated", reasons.escalated(bool(strategies))))
     return replace(track, attempts=strategies, plan=tuple(steps)), {}
 
 

@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lib.alerts import AlertBook, AlertGroup
+from lib.engine.reasons import Reason, reason_of
 from lib.sim import Fleet, Incident, Overrides, impacts_between
 
 WORLD_KEY = "om:world"
@@ -52,9 +53,9 @@ class IncidentTrack:
     ``diagnosis`` its full JSON form (evidence, hypotheses). ``attempts`` are the recovery
     strategies planned in order. ``groups`` are the alert groups it covers (the first opened
     it; a group that opens later on its servers joins). ``plan`` holds decided steps that
-    take effect at later buckets: ``(bucket, event, reason)``, emitted when processing
-    reaches them. ``scenario`` is the simulator's truth behind it, for display and
-    evaluation only.
+    take effect at later buckets: ``(bucket, event, reason)``, the reason in English and Korean
+    (``lib.engine.reasons``), emitted when processing reaches them. ``scenario`` is the
+    simulator's truth behind it, for display and evaluation only.
     """
 
     id: str
@@ -71,8 +72,8 @@ class IncidentTrack:
     escalated_bucket: int | None = None
     resolved_bucket: int | None = None
     resolved_by: str | None = None
-    timeline: tuple[tuple[int, str, str], ...] = ()
-    plan: tuple[tuple[int, str, str], ...] = ()
+    timeline: tuple[tuple[int, str, Reason], ...] = ()
+    plan: tuple[tuple[int, str, Reason], ...] = ()
     diagnosis: dict[str, Any] = field(default_factory=dict)
     attempts: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
@@ -96,8 +97,8 @@ class IncidentTrack:
             **{
                 **d,
                 "servers": tuple(d["servers"]),
-                "timeline": tuple(tuple(t) for t in d["timeline"]),
-                "plan": tuple(tuple(t) for t in d["plan"]),
+                "timeline": tuple((b, e, reason_of(r)) for b, e, r in d["timeline"]),
+                "plan": tuple((b, e, reason_of(r)) for b, e, r in d["plan"]),
                 "attempts": tuple(d.get("attempts", ())),
                 "groups": tuple(d.get("groups", (d["group_id"],))),
             }

@@ -120,6 +120,8 @@ class TimelineEntry(Record):
     at: UtcDatetime
     event: Name
     reason: Text | None = None
+    reason_ko: Text | None = None
+    """The reason in Korean (absent from entries written before it existed)."""
 
 
 class IncidentRecord(Record):

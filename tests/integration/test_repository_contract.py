@@ -57,7 +57,11 @@ def incident(ident: str, n: int, **changes: object) -> IncidentRecord:
         "status": "active",
         "started_at": minute(n),
         "detected_at": minute(n) + timedelta(seconds=6),
-        "timeline": (TimelineEntry(at=minute(n), event="detected", reason="cpu > 90%"),),
+        "timeline": (
+            TimelineEntry(
+                at=minute(n), event="detected", reason="cpu > 90%", reason_ko="CPU 90% 초과"
+            ),
+        ),
     }
     return IncidentRecord.model_validate(fields | changes)
 

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from lib.diagnose.text import TYPE_KO
+from lib.engine import reasons
+from lib.engine.reasons import Reason
 from lib.engine.view import FleetView
 from lib.engine.world import IncidentTrack, World
 from lib.http.reads import Reading
@@ -33,7 +35,7 @@ from lib.http.schemas.fields import (
 )
 from lib.sim import FAILURE_TYPES
 from lib.sim import Incident as SimIncident
-from lib.store.db import IncidentRecord, IncidentStatus
+from lib.store.db import IncidentRecord, IncidentStatus, TimelineEntry
 
 IncidentState = Literal["injected", "active", "recovering", "recovered", "escalated", "resolved"]
 STATUS_KO = {
@@ -67,7 +69,7 @@ class TimelineStep(BaseModel):
     at: datetime
     bucket: int
     event: str = Field(examples=["started", "detected", "recovery_started", "closed"])
-    reason: str | None = None
+    reason: Text | None = Field(None, description="Why, in English and Korean.")
 
 
 class Hypothesis(BaseModel):
@@ -224,6 +226,12 @@ def explained_ids(tracks: Iterable[IncidentTrack], records: Iterable[IncidentRec
     return {i["id"] for s in scenarios for i in s.get("incidents", [])}
 
 
+def _stored_reason(entry: TimelineEntry) -> Reason | None:
+    if entry.reason is None:
+        return None
+    return entry.reason, entry.reason_ko or entry.reason
+
+
 def _summary(kind: str, root: str | None, n_servers: int, status: str) -> Text:
     where = root or "?"
     return Text(
@@ -245,8 +253,9 @@ class IncidentShaper:
             by_incident.setdefault(incident, []).append(alert)
         self.alerts = by_incident
 
-    def step(self, bucket: int, event: str, reason: str | None) -> TimelineStep:
-        return TimelineStep(at=self.read.time_of(bucket), bucket=bucket, event=event, reason=reason)
+    def step(self, bucket: int, event: str, reason: Reason | None) -> TimelineStep:
+        text = None if reason is None else Text(en=reason[0], ko=reason[1])
+        return TimelineStep(at=self.read.time_of(bucket), bucket=bucket, event=event, reason=text)
 
     def tracked(self, t: IncidentTrack) -> Incident:
         when = self.read.time_of
@@ -300,7 +309,8 @@ class IncidentShaper:
             resolved_by=r.resolved_by,
             strategy=r.strategy,
             timeline=[
-                self.step(bucket_of(s.at.timestamp()), s.event, s.reason) for s in r.timeline
+                self.step(bucket_of(s.at.timestamp()), s.event, _stored_reason(s))
+                for s in r.timeline
             ],
             alerts=self.alerts.get(r.id, []),
             description=_describe(r.type),
@@ -316,12 +326,12 @@ class IncidentShaper:
         end = i.start_bucket + i.duration_buckets
         ended_by = world.recovered_at.get(i.id)
         servers = [self.ids[s] for s in i.targets]
-        steps = [self.step(i.start_bucket, "injected", f"{i.type} injected")]
+        steps = [self.step(i.start_bucket, "injected", reasons.injected(i.type))]
         status: IncidentState = "injected"
         if ended_by is not None:
             status = "resolved"
             by = world.resolved_by.get(i.id, "engine")
-            steps.append(self.step(ended_by, "closed", f"resolved by {by}"))
+            steps.append(self.step(ended_by, "closed", reasons.resolved_by(by)))
         return Incident(
             id=i.id,
             type=i.type,

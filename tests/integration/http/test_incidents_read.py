@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ def test_open_past_and_injected_incidents_newest_first(
     assert still_open["root_server"] == "api-03"
     assert world.acknowledged_alert in still_open["alerts"]
     events = [step["event"] for step in still_open["timeline"]]
+    korean = [step["reason"]["ko"] for i in found for step in i["timeline"]]
+    assert all(re.search("[가-힣]", text) for text in korean), korean
+    unquoted = [re.sub(r'"[^"]*"', "", text) for text in korean]  # log lines stay verbatim
+    assert not [text for text in unquoted if re.search("[a-z]+_[a-z]+", text)], "ids in Korean"
     assert events[:2] == ["started", "detected"]
     assert still_open["detected_bucket"] >= still_open["started_bucket"]
     # What the engine concluded, apart from what the simulator did.

@@ -198,7 +198,8 @@ def test_a_kv_that_restarts_empty_closes_what_it_forgot(
     assert client.post("/api/tick", headers=ADMIN).status_code == 200
     after = client.get(f"/api/incidents/{incident}", headers=ADMIN).json()
     assert (after["status"], after["open"], after["resolved_by"]) == ("resolved", False, "engine")
-    assert "engine state lost" in after["timeline"][-1]["reason"]
+    assert "engine state lost" in after["timeline"][-1]["reason"]["en"]
+    assert "엔진 상태 유실" in after["timeline"][-1]["reason"]["ko"]
     stored = client.get("/api/alerts", params={"incident": incident}, headers=ADMIN).json()
     assert stored["alerts"]
     assert {a["state"] for a in stored["alerts"]} == {"resolved"}

@@ -70,7 +70,7 @@ def test_a_confident_diagnosis_tries_its_fix_again_before_giving_up() -> None:
     planned, changes = plan_recovery(
         TRACK, ("scale_up", "scale_up"), bucket_seconds=3, outcome=second_try_works
     )
-    events = [(e, reason.split(":")[0]) for _, e, reason in planned.plan]
+    events = [(e, en.split(":")[0]) for _, e, (en, _ko) in planned.plan]
     assert events == [
         ("recovery_started", "scale_up"),
         ("recovery_failed", "scale_up did not help"),
@@ -78,6 +78,12 @@ def test_a_confident_diagnosis_tries_its_fix_again_before_giving_up() -> None:
         ("recovered", "scale_up succeeded"),
     ]
     assert changes == {"sim-7": planned.plan[-1][0]}
+    assert [ko.split(":")[0] for _, _, (_en, ko) in planned.plan] == [
+        "자원 증설",
+        "자원 증설 효과 없음",
+        "자원 증설 (재시도)",
+        "자원 증설 성공",
+    ]
 
 
 def test_unknown_tries_only_hypotheses_worth_acting_on() -> None:
