@@ -121,7 +121,7 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
         b = c0
         while b < cut:
             here = by_bucket.get(b, [])
-            known = {g for t in tracks.values() for g in t.groups}
+            known = {(g, t.id) for t in tracks.values() for g in t.groups}
             inserts, changes, events = alert_writes(fleet, det, here)
             batch.write("insert_alerts", inserts)  # type: ignore[arg-type]
             batch.write("update_alert_states", changes)  # type: ignore[arg-type]
@@ -150,7 +150,9 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
                     if effect is not None:
                         cut = min(cut, max(effect, b + 1))
             tracks = _run_plans(fleet, tracks, b, batch)
-            joined = {g for t in tracks.values() for g in t.groups} - known
+            # A group that joined an incident, including one that already had another
+            # (a second failure found in it): its alerts are linked again.
+            joined = {g for t in tracks.values() for g in t.groups if (g, t.id) not in known}
             fresh = joined | {survivor for _, survivor in grouping.merged}
             links = alert_links(fleet, groups, tracks, b, fresh)
             batch.write("update_alert_states", links)  # type: ignore[arg-type]

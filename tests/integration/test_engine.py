@@ -314,3 +314,10 @@ def test_twelve_simultaneous_failures_are_twelve_incidents(repo: SqliteRepositor
     assert sorted(i.root_server for i in incidents) == sorted(injected)  # type: ignore[type-var]
     right = [i.type for i in incidents if i.type == injected[i.root_server or ""]]
     assert len(right) >= 10, [(i.root_server, i.type) for i in incidents]
+    # A target's alerts belong to its own incident, not to a neighbour's that shares their
+    # group (a leak or a disk fill seen climbing opens its incident apart from its alerts).
+    linked = {
+        i.id: {a.incident_id for a in repo.list_alerts(server_id=i.root_server, limit=1000)}
+        for i in incidents
+    }
+    assert sum(ids == {i} for i, ids in linked.items()) >= 10, linked
