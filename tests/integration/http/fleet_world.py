@@ -79,12 +79,14 @@ def fleet_world() -> FleetWorld:
     engine.advance(clock.now())
     _run(engine, clock, 10)  # the detector learns the fleet
     # A leak climbs for 20 to 180 minutes to its OOM kill: the world stands just before it,
-    # memory at its top. A sudden config error comes and goes during its last 8 minutes.
+    # memory at its top. A sudden config error comes and goes during its last 10 minutes
+    # (its alerts clear a minute or so after it ends; an escalated incident closes after
+    # five quiet minutes).
     still_open = inject(engine, clock.now(), "memory_leak", ["api-03"], 4 * 3600)
     climb = (still_open.onset_s - 30) // 60
-    _run(engine, clock, climb - 8)
+    _run(engine, clock, climb - 10)
     closed = inject(engine, clock.now(), "config_error", ["web-02"], 120)
-    _run(engine, clock, 8)
+    _run(engine, clock, 10)
     firing = state_of(app).repo.list_alerts(server_id="api-03", states=["firing"])
     acknowledge_alert(engine, clock.now(), firing[0].id, "user:kim")
     pending = inject(engine, clock.now(), "disk_full", ["db-02"], 600)
