@@ -242,7 +242,7 @@ def _harmful(scene: _Scene, server: int) -> bool:
     base, level = dev.median[row], dev.level[row]
 
     def up(name: str, z: float = 4.0) -> bool:
-        return dev.z_up[row, _M[name]] >= z
+        return bool(dev.z_up[row, _M[name]] >= z)
 
     # Dead now (serving nothing, holding no connection) is harm at once; a restart's blip
     # serves a little and is over by the next look.
