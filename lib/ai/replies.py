@@ -16,7 +16,6 @@ import numpy.typing as npt
 
 from lib.ai.data import Draft, FleetData, Reply
 from lib.ai.intents import DEFAULT_TOP_N, Query
-from lib.alerts import metric_label
 from lib.alerts.summary import subject_particle
 from lib.analysis import (
     STATUS_NAMES,
@@ -28,7 +27,7 @@ from lib.analysis import (
     time_to_threshold,
     upstream_of,
 )
-from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, REGIONS, ROLES, UNITS
+from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, REGIONS, ROLES, UNITS, metric_label
 
 STATUS_KO = {"healthy": "정상", "warning": "경고", "critical": "심각", "offline": "오프라인"}
 ROLE_KO = {"loadbalancer": "로드밸런서", "web": "웹", "api": "API", "database": "데이터베이스",

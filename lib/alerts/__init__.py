@@ -26,13 +26,12 @@ from lib.alerts.levels import (
 )
 from lib.alerts.lifecycle import DEFAULT_PARAMS, AlertParams, Transition, step, step_many
 from lib.alerts.operator import acknowledge, resolve_manually
-from lib.alerts.summary import METRIC_LABELS, group_summary, metric_label
+from lib.alerts.summary import group_summary
 
 __all__ = [
     "DEFAULT_GROUPING",
     "DEFAULT_PARAMS",
     "EVENT_LEVELS",
-    "METRIC_LABELS",
     "NO_LEVEL",
     "OPEN_STATES",
     "AlertBook",
@@ -53,7 +52,6 @@ __all__ = [
     "group_alerts",
     "group_id",
     "group_summary",
-    "metric_label",
     "notifiable",
     "observed_levels",
     "parse_level",

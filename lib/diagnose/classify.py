@@ -37,8 +37,9 @@ LOG_BONUS: Final = 0.2
 TYPE_MIN: Final = 0.4
 """Below this best score a harmful anomaly is ``unknown``; a harmless one is no incident."""
 SURE: Final = 0.55
-"""From this score a silent type (``Signature.silent``: leaks, fills, breaches) is an
-incident even before users feel it; any other type needs harm."""
+"""From this score a silent type (``Signature.silent``: leaks, fills, CDN misses, breaches)
+is an incident even before users feel it; any other type needs harm, else the anomaly is
+routine load (``lib.diagnose.routine``)."""
 RESPONSE_HARM: Final = 1.4
 """Response time this many times its baseline (per unit of added load) hurts users."""
 COVER_WEIGHT: Final = 0.25
@@ -249,7 +250,7 @@ def _harmful(scene: _Scene, server: int) -> bool:
     base, level = dev.median[row], dev.level[row]
 
     def up(name: str, z: float = 4.0) -> bool:
-        return dev.z_up[row, _M[name]] >= z
+        return bool(dev.z_up[row, _M[name]] >= z)
 
     # Dead now (serving nothing, holding no connection) is harm at once; a restart's blip
     # serves a little and is over by the next look.

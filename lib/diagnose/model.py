@@ -89,7 +89,8 @@ class Diagnosis:
 
     @property
     def is_incident(self) -> bool:
-        """An incident is opened for a recognised failure or a harmful unknown anomaly."""
+        """An incident is opened for a recognised failure or a harmful unknown anomaly, never
+        for routine load."""
         return self.routine is None and (self.type != UNKNOWN or self.harmful)
 
     def to_dict(self, ids: tuple[str, ...]) -> dict[str, Any]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from lib.alerts.summary import metric_label
 from lib.diagnose.routine import ROUTINES
-from lib.sim import FAILURE_TYPES
+from lib.sim import FAILURE_TYPES, metric_label
 
 if TYPE_CHECKING:
     from lib.diagnose.model import Diagnosis

@@ -35,7 +35,14 @@ from lib.sim.fleet_state import (
 from lib.sim.health import SERVER_STATUSES, assess
 from lib.sim.incidents import Impact, ImpactGroup, Incident, Overrides, impact_of
 from lib.sim.logs import LogLine, logs
-from lib.sim.metrics import METRIC_INDEX, METRICS, PERCENT_METRICS, UNITS
+from lib.sim.metrics import (
+    METRIC_INDEX,
+    METRIC_LABELS,
+    METRICS,
+    PERCENT_METRICS,
+    UNITS,
+    metric_label,
+)
 from lib.sim.processes import Process, processes
 from lib.sim.roles import ARCHITECTURES, ENVIRONMENTS, REGIONS, ROLES
 from lib.sim.schedule import impacts_between, incidents_between
@@ -50,6 +57,7 @@ __all__ = [
     "MAGNITUDES",
     "METRICS",
     "METRIC_INDEX",
+    "METRIC_LABELS",
     "NO_INCIDENT",
     "PERCENT_METRICS",
     "REGIONS",
@@ -78,6 +86,7 @@ __all__ = [
     "impacts_between",
     "incidents_between",
     "logs",
+    "metric_label",
     "processes",
     "snapshot",
     "truth_events",

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from lib.alerts import metric_label
 from lib.engine.history import MetricHistory
 from lib.errors import ValidationError
 from lib.http.reads import Reading
@@ -28,7 +27,17 @@ from lib.http.schemas.fields import (
     finite,
 )
 from lib.http.schemas.incidents import Incident, IncidentShaper
-from lib.sim import ARCHITECTURES, ENVIRONMENTS, METRICS, REGIONS, ROLES, UNITS, LogLine, Process
+from lib.sim import (
+    ARCHITECTURES,
+    ENVIRONMENTS,
+    METRICS,
+    REGIONS,
+    ROLES,
+    UNITS,
+    LogLine,
+    Process,
+    metric_label,
+)
 from lib.store.db import AlertRecord
 
 LEVEL_NAMES = ("normal", "warning", "critical")

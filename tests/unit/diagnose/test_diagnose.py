@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib.diagnose import UNKNOWN, Observation, ObservedLog, diagnose
+from lib.diagnose import UNKNOWN, Diagnosis, Observation, ObservedLog, diagnose
 from lib.sim import METRIC_INDEX, METRICS
 
 # lb-01 → web-01, web-02 → api-01 → db-01 (each calls the next); db-02 stands alone.
@@ -53,7 +53,7 @@ def observe(
     )
 
 
-def only(obs: Observation):
+def only(obs: Observation) -> Diagnosis:
     found = diagnose(obs)
     assert len(found) == 1, [(d.type, IDS[d.root]) for d in found]
     return found[0]

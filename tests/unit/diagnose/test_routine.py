@@ -10,12 +10,12 @@ from lib.sim import METRIC_INDEX
 from tests.unit.diagnose.test_diagnose import IDS, ONSET, observe, only
 
 WEB, API, DB = 1, 3, 4
-TRAFFIC_DRIVEN = ("rps", "connections", "net_in_mbps", "net_out_mbps")
+FOLLOW_REQUESTS = ("rps", "connections", "net_in_mbps", "net_out_mbps")
 
 
 def load(server: int, factor: float, cpu: float) -> dict[tuple[int, str], float]:
     """``factor`` times the requests and what follows them, CPU ``cpu`` times."""
-    return {**{(server, m): factor for m in TRAFFIC_DRIVEN}, (server, "cpu_pct"): cpu,
+    return {**{(server, m): factor for m in FOLLOW_REQUESTS}, (server, "cpu_pct"): cpu,
             (server, "load1"): cpu}  # fmt: skip
 
 
