@@ -27,7 +27,8 @@ from lib.analysis import (
     time_to_threshold,
     upstream_of,
 )
-from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, REGIONS, ROLES, UNITS, metric_label
+from lib.metric_labels import metric_label
+from lib.sim import FAILURE_TYPES, METRIC_INDEX, METRICS, REGIONS, ROLES, UNITS
 
 STATUS_KO = {"healthy": "정상", "warning": "경고", "critical": "심각", "offline": "오프라인"}
 ROLE_KO = {"loadbalancer": "로드밸런서", "web": "웹", "api": "API", "database": "데이터베이스",

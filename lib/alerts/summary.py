@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from lib.alerts.levels import Level
-from lib.sim import metric_label
+from lib.metric_labels import metric_label
 
 MAX_LISTED = 5
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3

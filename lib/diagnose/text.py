@@ -6,7 +6,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from lib.diagnose.routine import ROUTINES
-from lib.sim import FAILURE_TYPES, metric_label
+from lib.metric_labels import metric_label
+from lib.sim import FAILURE_TYPES
 
 if TYPE_CHECKING:
     from lib.diagnose.model import Diagnosis

@@ -37,11 +37,9 @@ from lib.sim.incidents import Impact, ImpactGroup, Incident, Overrides, impact_o
 from lib.sim.logs import LogLine, logs
 from lib.sim.metrics import (
     METRIC_INDEX,
-    METRIC_LABELS,
     METRICS,
     PERCENT_METRICS,
     UNITS,
-    metric_label,
 )
 from lib.sim.processes import Process, processes
 from lib.sim.roles import ARCHITECTURES, ENVIRONMENTS, REGIONS, ROLES
@@ -57,7 +55,6 @@ __all__ = [
     "MAGNITUDES",
     "METRICS",
     "METRIC_INDEX",
-    "METRIC_LABELS",
     "NO_INCIDENT",
     "PERCENT_METRICS",
     "REGIONS",
@@ -86,7 +83,6 @@ __all__ = [
     "impacts_between",
     "incidents_between",
     "logs",
-    "metric_label",
     "processes",
     "snapshot",
     "truth_events",

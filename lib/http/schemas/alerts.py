@@ -12,7 +12,8 @@ from lib.alerts import alert_id
 from lib.engine.view import FleetView, OpenAlert
 from lib.http.reads import Reading
 from lib.http.schemas.fields import CommaList, Instant, MetricName, ServerId, Text, finite
-from lib.sim import METRIC_INDEX, UNITS, metric_label
+from lib.metric_labels import metric_label
+from lib.sim import METRIC_INDEX, UNITS
 from lib.store.db import AlertLevel, AlertRecord, AlertState
 
 LEVEL_KO = {"info": "정보", "warning": "경고", "error": "오류", "critical": "심각"}

@@ -26,7 +26,8 @@ from lib.analysis import (
 )
 from lib.http.reads import Reading
 from lib.http.schemas.fields import CommaList, MetricName, ServerId, Text, finite
-from lib.sim import METRIC_INDEX, PERCENT_METRICS, UNITS, metric_label
+from lib.metric_labels import metric_label
+from lib.sim import METRIC_INDEX, PERCENT_METRICS, UNITS
 
 Window = Literal["15m", "1h", "6h", "24h"]
 WINDOW_S: dict[str, int] = {"15m": 900, "1h": 3600, "6h": 21_600, "24h": 86_400}

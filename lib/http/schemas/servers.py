@@ -27,6 +27,7 @@ from lib.http.schemas.fields import (
     finite,
 )
 from lib.http.schemas.incidents import Incident, IncidentShaper
+from lib.metric_labels import metric_label
 from lib.sim import (
     ARCHITECTURES,
     ENVIRONMENTS,
@@ -36,7 +37,6 @@ from lib.sim import (
     UNITS,
     LogLine,
     Process,
-    metric_label,
 )
 from lib.store.db import AlertRecord
 

@@ -2,7 +2,7 @@ import pytest
 
 from lib.alerts import Level, group_summary
 from lib.alerts.summary import direction_particle, subject_particle
-from lib.sim import metric_label
+from lib.metric_labels import metric_label
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,8 @@ def test_unknown_metrics_show_their_own_name():
 
 
 def test_every_fleet_metric_has_an_english_and_a_korean_label() -> None:
-    from lib.sim import METRIC_LABELS, METRICS
+    from lib.metric_labels import METRIC_LABELS
+    from lib.sim import METRICS
 
     assert set(METRIC_LABELS) == set(METRICS)
     assert all(en != ko for en, ko in METRIC_LABELS.values())
