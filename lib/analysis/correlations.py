@@ -64,9 +64,13 @@ class CorrelatedPair:
 def _unit_columns(x: FloatArray) -> FloatArray:
     """Columns centred and scaled to unit norm; constant columns become zeros."""
     centred = x - x.mean(axis=0) if x.shape[0] else x
-    norm = np.linalg.norm(centred, axis=0)
-    flat = is_flat(norm, x) | (x.shape[0] < MIN_OVERLAP)
-    return np.where(flat, 0.0, centred / np.where(flat, 1.0, norm))
+    # Each column over its largest deviation first: squaring tiny values (1e-158) in the norm
+    # would underflow, leaving "unit" columns that are not, and correlations off by a factor.
+    peak = np.abs(centred).max(axis=0, initial=0.0)
+    scaled = centred / np.where(peak > 0.0, peak, 1.0)
+    norm = np.linalg.norm(scaled, axis=0)
+    flat = is_flat(norm * peak, x) | (x.shape[0] < MIN_OVERLAP)
+    return np.where(flat, 0.0, scaled / np.where(flat, 1.0, norm))
 
 
 def correlation_matrix(x: npt.ArrayLike) -> FloatArray:

@@ -68,6 +68,19 @@ def test_lagged_correlations_are_bounded_and_lags_within_range(x, max_lag):
     assert (np.abs(lagged.r) >= np.abs(correlation_matrix(x)) - 1e-12).all()
 
 
+def test_tiny_series_correlate_as_their_scaled_copies():
+    """Found by hypothesis in CI: a series of values near 1e-158 squared to subnormals in the
+    norm, so its self-correlation at lag 0 came out below 1."""
+    t = np.arange(12, dtype=np.float64)
+    x = np.c_[np.sin(t), np.cos(t) + t / 10]
+    for scale in (1e-158, 1e-300, 1e150):
+        np.testing.assert_allclose(correlation_matrix(x * scale), correlation_matrix(x), atol=1e-12)
+        lagged = lagged_correlations(x * scale, 3)
+        np.testing.assert_allclose(np.diag(lagged.r), 1.0, atol=1e-12)
+    spike = np.array([[9.49350557e-158], [0.0], [0.0]])
+    assert lagged_correlations(spike, 0).r[0, 0] >= correlation_matrix(spike)[0, 0] - 1e-12
+
+
 def test_strongest_pairs_are_ordered_and_skip_constants():
     t = np.arange(40, dtype=np.float64)
     x = np.c_[t, t + np.sin(t), np.full(40, 1.0), np.cos(t)]
