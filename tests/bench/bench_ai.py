@@ -21,7 +21,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import httpx
 import yaml
 
 from tests.ai.world import EvalWorld
+from tests.bench.provenance import commit
 from tests.support.app_server import AppServer
 from tests.support.fake_llm import FakeLlmServer
 
@@ -83,13 +83,6 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1e3
 
 
-def _commit() -> str:
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    return out.stdout.strip() or "?"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--questions", type=int, default=len(CASES))
@@ -97,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     questions = [c["q"] for c in CASES][: args.questions]
     print(f"command: {COMMAND} --questions {args.questions} --llm-questions {args.llm_questions}")
-    print(f"commit {_commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
+    print(f"commit {commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
 
     local = EvalWorld()
     first, done, _ = _run(local, questions)

@@ -58,6 +58,7 @@ from lib.clock import FixedClock, MonotonicTimer, SystemClock, pause
 from lib.config import DEFAULT_EPOCH_S, Settings
 from lib.http import live
 from lib.http.app import create_app
+from tests.bench.provenance import commit
 from tests.support.ports import free_port
 from tests.support.redis_service import RedisServer, find_redis_server
 from tests.support.upstash_server import UpstashServer
@@ -511,16 +512,6 @@ def report_instances() -> None:
 # -- the report ----------------------------------------------------------------------------
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-    except OSError:
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="load per route")
@@ -532,7 +523,7 @@ def main(argv: list[str] | None = None) -> None:
     only = f" --only {args.only}" if args.only else ""
     only += f" --fleets {args.fleets} --minutes {args.minutes}"
     print(f"command: {COMMAND} --seconds {args.seconds:g} --clients {args.clients}{only}")
-    print(f"commit {_commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
+    print(f"commit {commit()}, python {platform.python_version()}, cpus {os.cpu_count()}")
     if args.only == "cold":
         report_cold_start()
         return

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from lib.engine.detection import ADAPTIVE, F64, static_scorer
 from lib.sim import FAILURE_TYPES, Impact, impacts_between
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
+from tests.bench.provenance import commit
 
 DAY_BUCKETS = 28_800
 STEP = 400
@@ -163,13 +163,10 @@ def main() -> None:
     args = parser.parse_args()
     names = [args.only] if args.only else list(SCORERS)
     bucket_s = 3
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     command = [Path(sys.executable).name, "-m", "tests.bench.bench_detect", *sys.argv[1:]]
     print(f"command: {' '.join(command)}")
     print(
-        f"commit {commit}; python {platform.python_version()}; numpy {np.__version__}; "
+        f"commit {commit()}; python {platform.python_version()}; numpy {np.__version__}; "
         f"{args.days} days, seed {args.seed}, 30 servers, {bucket_s} s buckets"
     )
     summary = []

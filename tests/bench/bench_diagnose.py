@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from lib.sim import FAILURE_TYPES, Fleet, TruthEvent, truth_events
 from lib.store.db import IncidentRecord
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
+from tests.bench.provenance import commit
 
 DAY_BUCKETS = 28_800
 STEP = 400
@@ -290,13 +290,10 @@ def main() -> None:
     parser.add_argument("--in-sample", action="store_true", help="also run the tuning seeds")
     args = parser.parse_args()
     held_out = tuple(int(s) for s in args.seeds.split(","))
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     command = [Path(sys.executable).name, "-m", "tests.bench.bench_diagnose", *sys.argv[1:]]
     print(f"command: {' '.join(command)}")
     print(
-        f"commit {commit}; python {platform.python_version()}; numpy {np.__version__}; "
+        f"commit {commit()}; python {platform.python_version()}; numpy {np.__version__}; "
         f"{args.days} fleet-day(s) per seed, 30 servers, 3 s buckets"
     )
     print(f"held-out seeds (never used for tuning): {', '.join(map(str, held_out))}")

@@ -30,7 +30,7 @@ from lib.engine.history import metric_history
 from lib.http.app import create_app
 from lib.sim import METRIC_INDEX, METRICS, Fleet, Overrides, build_fleet, window
 from lib.store.memory_kv import MemoryKv
-from tests.bench.bench_sim import _commit
+from tests.bench.provenance import commit
 from tests.integration.http.conftest import https_client, make_settings
 
 COMMAND = ".venv/bin/python -m tests.bench.bench_history"
@@ -102,7 +102,7 @@ def route_latencies(repeats: int) -> dict[str, tuple[float, float]]:
 
 def main() -> None:
     print(f"command: {COMMAND}")
-    print(f"commit {_commit()}, python {platform.python_version()}, numpy {np.__version__}")
+    print(f"commit {commit()}, python {platform.python_version()}, numpy {np.__version__}")
     fast, slow = compare(repeats=7, buckets=DAY)
     print(f"{'case':<40}{'side by side':>14}{'chunk by chunk':>16}{'ratio':>8}")
     print(f"{'24 h of cpu_pct, bands (1 server)':<40}{fast * 1e3:>11.1f} ms"

@@ -37,6 +37,7 @@ import numpy as np
 
 from lib.detect import Params
 from tests.bench import baselines, nab, tune
+from tests.bench.provenance import commit
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND = ".venv/bin/python -m tests.bench.bench_nab"
@@ -122,7 +123,7 @@ def main() -> None:
     print()
     _cross_validated(data, files, table[OURS], args.loo)
     print(f"command: {COMMAND}{' --loo' if args.loo else ''}   (NAB_DIR={data})")
-    print(f"commit: {_commit()}  python {platform.python_version()}  numpy {np.__version__}")
+    print(f"commit: {commit()}  python {platform.python_version()}  numpy {np.__version__}")
 
 
 def _cross_validated(
@@ -194,13 +195,6 @@ def _cross_validated(
         f"cross-validation and sensitivity: {len(memo)} file runs in "
         f"{time.perf_counter() - started:.0f} s"
     )
-
-
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    return done.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":

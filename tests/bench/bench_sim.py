@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import platform
 import statistics
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from lib.clock import MonotonicTimer
 from lib.config import DEFAULT_EPOCH_S
 from lib.sim import Fleet, Overrides, build_fleet, window
+from tests.bench.provenance import commit
 from tests.support.sim_reference import reference_window
 
 COMMAND = ".venv/bin/python -m tests.bench.bench_sim"
@@ -99,21 +98,10 @@ def cases(loop_servers_24h: int, loop_buckets_24h: int, loop_servers_10k: int) -
     ]
 
 
-def _commit() -> str:
-    root = Path(__file__).resolve().parents[2]
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        )
-    except OSError:
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
 def main() -> None:
     overrides = Overrides()  # the default seeded schedule: about 2 incidents an hour
     print(f"command: {COMMAND}")
-    print(f"commit {_commit()}, python {platform.python_version()}, numpy {np.__version__}")
+    print(f"commit {commit()}, python {platform.python_version()}, numpy {np.__version__}")
     print(f"{'case':<34}{'window (median)':>17}{'loop (scaled)':>16}{'ratio':>9}  loop subset")
     for case in cases(loop_servers_24h=3, loop_buckets_24h=400, loop_servers_10k=200):
         fast, slow = measure(case, overrides, repeats=9)
