@@ -104,12 +104,7 @@ def window_truth(
     _check_range(b0, b1)
     chosen = _servers(fleet, servers)
     impacts = impacts_between(fleet, b0, b1, overrides)
-    if len(impacts) > np.iinfo(np.int16).max:
-        raise ValidationError(f"{len(impacts)} incidents in [{b0}, {b1}): ask a shorter range")
-    truth = np.full((b1 - b0, chosen.size, len(METRICS)), NO_INCIDENT, dtype=np.int16)
-    columns = _columns(fleet, chosen)
-    for index, impact in enumerate(impacts):
-        paint_truth(truth, b0, impact, index, columns, fleet.bucket_seconds)
+    truth = _painted(fleet, b0, b1, chosen, list(enumerate(impacts)), "incidents")
     return truth, impacts
 
 
@@ -153,26 +148,37 @@ def ground_truth(
     _check_range(b0, b1)
     chosen = _servers(fleet, servers)
     events = truth_events(fleet, b0, b1, overrides)
-    if len(events) > np.iinfo(np.int16).max:
-        raise ValidationError(f"{len(events)} events in [{b0}, {b1}): ask a shorter range")
+    # Benign events first, so that a failure wins a cell both change.
+    order = sorted(range(len(events)), key=lambda i: not events[i].benign)
+    marks = [(i, events[i].impact) for i in order]
+    cells = _painted(fleet, b0, b1, chosen, marks, "events")
+    return GroundTruth(b0=b0, servers=chosen, cells=cells, events=events)
+
+
+def _painted(
+    fleet: Fleet,
+    b0: int,
+    b1: int,
+    chosen: npt.NDArray[np.intp],
+    marks: list[tuple[int, Impact]],
+    what: str,
+) -> npt.NDArray[np.int16]:
+    """``int16[bucket, server, metric]`` cells holding, for each ``(index, impact)`` painted
+    in turn, ``index`` where the impact acts (a later one over an earlier), else -1."""
+    if len(marks) > np.iinfo(np.int16).max:
+        raise ValidationError(f"{len(marks)} {what} in [{b0}, {b1}): ask a shorter range")
     cells = np.full((b1 - b0, chosen.size, len(METRICS)), NO_INCIDENT, dtype=np.int16)
     columns = _columns(fleet, chosen)
-    # Benign events first, so that a failure wins a cell both change.
-    for benign in (True, False):
-        for index, event in enumerate(events):
-            if event.benign is benign:
-                paint_truth(cells, b0, event.impact, index, columns, fleet.bucket_seconds)
-    return GroundTruth(b0=b0, servers=chosen, cells=cells, events=events)
+    for index, impact in marks:
+        paint_truth(cells, b0, impact, index, columns, fleet.bucket_seconds)
+    return cells
 
 
 def snapshot(fleet: Fleet, bucket: int, overrides: Overrides) -> Snapshot:
     """The fleet at ``bucket``; costs the same for any bucket, past or present."""
     chosen = np.arange(fleet.size)
     values, impacts = _window(fleet, bucket, bucket + 1, overrides, chosen)
-    truth = np.full((fleet.size, len(METRICS)), NO_INCIDENT, dtype=np.int16)
-    columns = _columns(fleet, chosen)
-    for index, impact in enumerate(impacts):
-        paint_truth(truth[None], bucket, impact, index, columns, fleet.bucket_seconds)
+    truth = _painted(fleet, bucket, bucket + 1, chosen, list(enumerate(impacts)), "incidents")[0]
     status, health = assess(fleet, values[0])
     return Snapshot(
         bucket=bucket,
