@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +19,6 @@ from tests.bench.bench_diagnose import spread
 
 DAY = 86_400
 START = DEFAULT_EPOCH_S + 20 * DAY + 10 * 3600 + 0.5  # a weekday morning
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[SqliteRepository]:
-    store = SqliteRepository(str(tmp_path / "om.db"))
-    yield store
-    store.close()
 
 
 def make_engine(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,6 @@ SETTINGS = Settings(_env_file=None, failures_enabled=False, recovery_success_rat
 
 class Crash(Exception):
     """A holder dying half way (its process gone: it releases nothing)."""
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[SqliteRepository]:
-    store = SqliteRepository(str(tmp_path / "om.db"))
-    yield store
-    store.close()
 
 
 def _engine(
