@@ -70,6 +70,7 @@ class Kernels:
     trend: Ewma
     fast: Ewma
     channel_scale: tuple[float, ...]  # statistical half-width of each channel over the value's
+    clipped_mad: float  # mean |residual| clipped at ``winsor`` spreads over the unclipped mean
     envelope_keep: float  # share of its distance to the baseline an extreme keeps per refresh
 
     @classmethod
@@ -82,8 +83,23 @@ class Kernels:
             Ewma.of(params.trend_rate, length),
             Ewma.of(f, length),
             scale,
+            clipped_mad(params.winsor),
             0.5 ** (params.refresh / params.envelope_half_life),
         )
+
+
+def clipped_mad(winsor: float) -> float:
+    """``E|clip(e, ±winsor·E|e|)| / E|e|`` for Gaussian ``e``.
+
+    The spread is learned from residuals clipped at ``winsor`` spreads, which shrinks it: left
+    alone it settles about 25 % low at ``winsor`` 1.5, and the band with it. Dividing by this
+    factor keeps the spread an estimate of the unclipped one whatever ``winsor`` is.
+    """
+    mad = math.sqrt(2.0 / math.pi)
+    c = winsor * mad
+    density = math.exp(-0.5 * c * c) / math.sqrt(2.0 * math.pi)
+    tail = 0.5 * math.erfc(c / math.sqrt(2.0))
+    return (2.0 * (1.0 / math.sqrt(2.0 * math.pi) - density) + 2.0 * c * tail) / mad
 
 
 def initialise(st: F64, fresh: BOOL, first: F64) -> None:
@@ -238,7 +254,9 @@ def advance(
 
     level = _ew_mean(rate, kernels.level, w, st[:, col.LEVEL])
     level_before = _shift(st[:, col.LEVEL], level)
-    spread = _ew_mean(rate, kernels.level, np.abs(w - centre_f), st[:, col.SPREAD])
+    # Unclipped residuals while warming up (infinite radius) need no correction.
+    shrink = np.where(np.isfinite(radius_f), kernels.clipped_mad, 1.0)
+    spread = _ew_mean(rate, kernels.level, np.abs(w - centre_f) / shrink, st[:, col.SPREAD])
     trend = kernels.trend.run(level - level_before, st[:, col.TREND])
     centre = level_before + params.trend_horizon * _shift(st[:, col.TREND], trend)
     # Statistical half-width of the value's band; never zero, even for a series constant
