@@ -33,7 +33,8 @@ class Outputs:
     centre: F64  # band centre: deseasonalised baseline projected along the trend
     offset: F64  # season offset in force
     strength: F64  # max over channels and allowed sides of distance / warning distance
-    severity: F64  # the value's distance from the centre in statistical half-widths
+    severity: F64  # the value's distance from the centre in statistical half-widths (1 at least
+    # where the stuck channel detects)
     up_dist: F64  # warning distance above the centre, value channel
     down_dist: F64  # warning distance below the centre, value channel
 
@@ -71,6 +72,7 @@ class Kernels:
     fast: Ewma
     channel_scale: tuple[float, ...]  # statistical half-width of each channel over the value's
     clipped_mad: float  # mean |residual| clipped at ``winsor`` spreads over the unclipped mean
+    log_rare: float  # log of the chance of something seen once per envelope half-life
     envelope_keep: float  # share of its distance to the baseline an extreme keeps per refresh
 
     @classmethod
@@ -84,6 +86,7 @@ class Kernels:
             Ewma.of(f, length),
             scale,
             clipped_mad(params.winsor),
+            -math.log(params.envelope_half_life),
             0.5 ** (params.refresh / params.envelope_half_life),
         )
 
@@ -134,6 +137,7 @@ def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
     keep = kernels.envelope_keep
     rows[:, col.ENV_HI] = level + keep * (rows[:, col.ENV_HI] + shared[:, None] - level)
     rows[:, col.ENV_LO] = level + keep * (rows[:, col.ENV_LO] + shared[:, None] - level)
+    rows[:, col.RUN_RECORD] *= keep
     rows[:, col.CLIP_CENTRE] = rows[:, col.LEVEL]
     warm = rows[:, col.N_SEEN] >= params.warmup
     rows[:, col.CLIP_RADIUS] = np.where(warm, params.winsor * rows[:, col.SPREAD], np.inf)
@@ -221,6 +225,40 @@ def _reach_extremes(
                 strength[where] = np.maximum(strength[where], reach[beyond])
 
 
+def _repeat_strength(st: F64, x: F64, rate: F64 | None, kernels: Kernels, params: Params) -> F64:
+    """The stuck channel: how far a run of repeated raw values goes beyond what is usual.
+
+    A run (the value equal to the one before, ``r`` times in a row) is anomalous when it is
+    longer than the longest run remembered (by ``envelope_margin`` of it and one sample) and
+    rarer than once in the memory of the extremes: ``p^r`` below ``1 / envelope_half_life``,
+    ``p`` the share of samples that repeat the one before. A series that often repeats itself
+    (counters, rounded percentages) needs a long run; one whose values never repeat is stuck
+    after three. Updates the channel's columns of ``st``.
+    """
+    n_rows = x.shape[0]
+    same = x == _shift(st[:, col.RAW_PREV], x)
+    row = np.arange(n_rows)[:, None]
+    reset = np.where(same, -1, row)
+    _running(np.maximum, reset)
+    run = np.where(reset >= 0, row - reset, st[:, col.RUN] + row + 1).astype(np.float64)
+    # The record a run is judged by holds the runs that ended before it, not itself.
+    record = np.empty((n_rows + 1, x.shape[1]))
+    record[0] = st[:, col.RUN_RECORD]
+    record[1:] = np.where(same, 0.0, _shift(st[:, col.RUN], run))
+    _running(np.maximum, record)
+    repeats = _ew_mean(rate, kernels.level, same.astype(np.float64), st[:, col.P_REPEAT])
+    p = np.clip(_shift(st[:, col.P_REPEAT], repeats), params.level_rate, 1.0 - 1e-9)
+    limit = np.maximum(
+        record[1:] * (1.0 + params.envelope_margin) + 1.0, kernels.log_rare / np.log(p)
+    )
+
+    st[:, col.RAW_PREV] = x[-1]
+    st[:, col.RUN] = run[-1]
+    st[:, col.RUN_RECORD] = record[-1]
+    st[:, col.P_REPEAT] = repeats[-1]
+    return run / limit
+
+
 def advance(
     st: F64,
     rows: slice,
@@ -304,6 +342,9 @@ def advance(
     _reach_extremes(
         strength, (median, fast), hi, lo, centre, half_width, sides, scored, params, kernels
     )
+    # Like the median and fast channels, a run counts only once it is beyond its limit.
+    repeat = _repeat_strength(st, x, rate, kernels, params)
+    np.maximum(strength, repeat, out=strength, where=repeat >= 1.0)
     if scored is not True:
         strength *= scored
 
@@ -312,6 +353,9 @@ def advance(
     severity = np.abs(deviation, out=deviation)
     with np.errstate(over="ignore"):
         severity /= half_width
+    # A stuck run is judged at the band whatever its value: the rest of the run, no worse,
+    # is the same episode.
+    np.maximum(severity, 1.0, out=severity, where=repeat >= 1.0)
     # Capped so that a state written as JSON stays finite.
     np.minimum(severity, 1e300, out=out.severity[rows])
 

@@ -1,9 +1,11 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``16 + 2 × season_slots + hold`` floats (94 with the defaults, 752 bytes):
+One row per series, ``20 + 2 × season_slots + hold`` floats (98 with the defaults, 784 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
-a fast EW mean, the remembered extremes of three channels, the season offsets with their pending
-updates, and the severities of the detections in the last ``hold`` samples.
+a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
+last raw value, how many times in a row it has repeated, the longest such run remembered, how
+often the series repeats itself), the season offsets with their pending updates, and the
+severities of the detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
 """
 
@@ -36,9 +38,13 @@ PREV2 = 8  # the one before
 FAST = 9  # fast EW mean
 ENV_HI = slice(10, 10 + N_CHANNELS)  # remembered highs per channel
 ENV_LO = slice(10 + N_CHANNELS, 10 + 2 * N_CHANNELS)  # remembered lows per channel
-SEASON0 = 10 + 2 * N_CHANNELS  # season offsets in force, their pending updates, then the hold
+RAW_PREV = 10 + 2 * N_CHANNELS  # last raw value (NaN before the first)
+RUN = RAW_PREV + 1  # times in a row the last raw value repeated the one before it
+RUN_RECORD = RAW_PREV + 2  # longest run of repeats remembered (shrinks like the extremes)
+P_REPEAT = RAW_PREV + 3  # EW share of samples that repeat the one before
+SEASON0 = RAW_PREV + 4  # season offsets in force, their pending updates, then the hold
 
-_MAGIC = b"OMD2"
+_MAGIC = b"OMD3"
 _HEADER = struct.Struct("<4sIII")
 
 
@@ -60,6 +66,7 @@ class State:
         data = np.zeros((n_series, width(slots, hold)))
         data[:, T_PREV] = np.nan
         data[:, CLIP_RADIUS] = np.inf
+        data[:, RAW_PREV] = np.nan
         return cls(data, slots, hold)
 
     @property
@@ -94,11 +101,11 @@ class State:
         return cls(data.astype(np.float64), slots, hold)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 2, "slots": self.slots, "hold": self.hold, "rows": self.data.tolist()}
+        return {"version": 3, "slots": self.slots, "hold": self.hold, "rows": self.data.tolist()}
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> State:
-        if doc.get("version") != 2:
+        if doc.get("version") != 3:
             raise ValidationError("not a detector state of this version", field="state")
         try:
             slots, hold = int(doc["slots"]), int(doc["hold"])

@@ -33,3 +33,44 @@ def test_the_spread_learned_from_clipped_residuals_is_the_unclipped_one(winsor: 
     learned = score_window(values, 300.0 * np.arange(n_rows), params).state.data[:, col.SPREAD]
     true_mad = 2.0 * math.sqrt(2.0 / math.pi)
     assert np.median(learned) == pytest.approx(true_mad, rel=0.06)
+
+
+def _stuck_at(values: np.ndarray, at: int, rows: int) -> np.ndarray:
+    stuck = values.copy()
+    stuck[at : at + rows] = stuck[at]
+    return stuck
+
+
+def test_a_series_that_stops_moving_is_flagged_within_a_few_samples() -> None:
+    noisy = 50.0 + np.random.default_rng(5).standard_normal(2_000)
+    values = _stuck_at(noisy, 1_500, 100)
+    plain = score_window(noisy[:, None], 60.0 * np.arange(2_000)).score[:, 0]
+    score = score_window(values[:, None], 60.0 * np.arange(2_000)).score[:, 0]
+    first = 1_500 + int(np.argmax(score[1_500:] >= 0.5))
+    assert 1_500 < first <= 1_504
+    assert (plain[1_500 : first + 1] < 0.5).all()
+    # One detection for the run: the rest of it is the same episode.
+    assert (score[first + 1 : 1_600] < 0.5).all()
+
+
+def test_a_series_that_often_repeats_itself_needs_a_longer_run() -> None:
+    rng = np.random.default_rng(6)
+    # Rounded to whole units: about a third of the samples repeat the one before.
+    values = np.round(50.0 + 0.8 * rng.standard_normal(3_000))
+    plain = score_window(values[:, None], 60.0 * np.arange(3_000)).score[:, 0]
+    stuck = _stuck_at(values, 2_500, 200)
+    score = score_window(stuck[:, None], 60.0 * np.arange(3_000)).score[:, 0]
+    runs = np.diff(np.flatnonzero(np.diff(values[:2_500]) != 0)).max()
+    first = 2_500 + int(np.argmax(score[2_500:] >= 0.5))
+    assert runs < first - 2_500 < 2 * runs
+    assert (plain[2_500 : first + 1] < 0.5).all()
+
+
+def test_the_stuck_channel_resumes_bit_for_bit_from_its_state() -> None:
+    values = _stuck_at(50.0 + np.random.default_rng(7).standard_normal(900), 600, 50)[:, None]
+    ts = 60.0 * np.arange(900)
+    whole = score_window(values, ts)
+    head = score_window(values[:608], ts[:608])
+    tail = score_window(values[608:], ts[608:], state=head.state)
+    np.testing.assert_array_equal(np.concatenate((head.score, tail.score)), whole.score)
+    np.testing.assert_array_equal(tail.state.data, whole.state.data)

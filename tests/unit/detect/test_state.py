@@ -47,7 +47,13 @@ def test_a_fresh_state_is_small() -> None:
 
 @pytest.mark.parametrize(
     "blob",
-    [b"", b"OMD2", b"XXXX" + bytes(12), State.fresh(2, 24, 30).to_bytes()[:-8]],
+    [
+        b"",
+        b"OMD3",
+        b"OMD2" + bytes(12),
+        b"XXXX" + bytes(12),
+        State.fresh(2, 24, 30).to_bytes()[:-8],
+    ],
 )
 def test_damaged_bytes_are_refused(blob: bytes) -> None:
     with pytest.raises(ValidationError):
@@ -59,8 +65,9 @@ def test_damaged_bytes_are_refused(blob: bytes) -> None:
     [
         {},
         {"version": 1, "slots": 24, "hold": 30, "rows": []},
-        {"version": 2, "slots": 24, "hold": 30, "rows": [[1.0, 2.0]]},
-        {"version": 2, "slots": "x", "hold": 30, "rows": []},
+        {"version": 2, "slots": 24, "hold": 30, "rows": [[0.0] * 94]},
+        {"version": 3, "slots": 24, "hold": 30, "rows": [[1.0, 2.0]]},
+        {"version": 3, "slots": "x", "hold": 30, "rows": []},
     ],
 )
 def test_bad_dicts_are_refused(doc: dict) -> None:
