@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lib.detect.levels import CRITICAL, WARNING
 
@@ -42,9 +43,15 @@ def mean_2sigma(values: F64, window: int = WINDOW) -> F64:
     i = np.arange(x.size)
     lo = np.maximum(i - window, 0)
     n = i - lo
+    # A window of one repeated value is told apart exactly (its highest equals its lowest):
+    # from the cumsums its mean and variance carry rounding left over from every earlier row,
+    # which would make each row of a flat stretch an infinitely far outlier of itself.
+    padded = np.concatenate((np.full(window, shifted[0] if x.size else 0.0), shifted))
+    previous = sliding_window_view(padded, window)[: x.size]
+    flat = previous.max(axis=1) == previous.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (s1[i] - s1[lo]) / n
-        var = np.maximum((s2[i] - s2[lo]) / n - mean * mean, 0.0)
+        mean = np.where(flat, previous[:, -1], (s1[i] - s1[lo]) / n)
+        var = np.where(flat, 0.0, np.maximum((s2[i] - s2[lo]) / n - mean * mean, 0.0))
         z = np.abs(shifted - mean) / np.sqrt(var)
     # Fewer than two earlier samples, or none that differ: no opinion yet; any change from a
     # perfectly flat window is as far out as it gets.
