@@ -126,13 +126,18 @@ def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
     in_force = slice(col.SEASON0, col.SEASON0 + k)
     pending = slice(col.SEASON0 + k, col.SEASON0 + 2 * k)
     season = rows[:, in_force] + rows[:, pending]
-    # Offsets sum to zero over the day; what they shared moves into the baseline, and every
-    # quantity kept in deseasonalised units moves with it.
+    # Offsets sum to zero over the day; what they shared (as far as it was applied) moves into
+    # the baseline, and every quantity kept in deseasonalised units moves with it.
     shared = season.mean(axis=1)
-    rows[:, in_force] = season - shared[:, None]
+    season -= shared[:, None]
+    rows[:, in_force] = season
     rows[:, pending] = 0.0
+    shared *= rows[:, col.SEASON_WEIGHT]
     for c in (col.LEVEL, col.PREV1, col.PREV2, col.FAST):
         rows[:, c] += shared
+    rows[:, col.SEASON_WEIGHT] = _season_weight(
+        season, rows[:, col.SPREAD], rows[:, col.LEVEL], params.season_rate
+    )
     level = rows[:, col.LEVEL][:, None]
     keep = kernels.envelope_keep
     rows[:, col.ENV_HI] = level + keep * (rows[:, col.ENV_HI] + shared[:, None] - level)
@@ -143,6 +148,24 @@ def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
     rows[:, col.CLIP_RADIUS] = np.where(warm, params.winsor * rows[:, col.SPREAD], np.inf)
     if not everyone:
         st[due] = rows
+
+
+def _season_weight(season: F64, spread: F64, level: F64, rate: float) -> F64:
+    """How much of the learned season to apply: the share of its variance that is not the
+    noise of learning it.
+
+    Each offset is an EW mean, at ``rate`` per day, of what the baseline misses in its slot;
+    learned from noise alone it still varies by ``rate / (2 - rate)`` of the noise's variance
+    (counted as if a slot saw one independent sample a day: the cautious bound). A series with
+    no daily shape gets a weight near 0, one with a shape well above that noise near 1. Below
+    float precision (a series constant but for rounding) there is no shape.
+    """
+    signal = np.mean(season * season, axis=1)
+    noise = rate / (2.0 - rate) * (_MAD_TO_SIGMA * spread) ** 2
+    noise = np.maximum(noise, (1e-9 * np.abs(level)) ** 2 + 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = 1.0 - noise / signal
+    return np.clip(np.nan_to_num(weight, nan=0.0, neginf=0.0), 0.0, 1.0)
 
 
 def _ew_mean(rate: F64 | None, steady: Ewma, x: F64, start: F64) -> F64:
@@ -286,7 +309,8 @@ def advance(
     k = params.season_slots
     season = st[:, col.SEASON0 : col.SEASON0 + k]
     offset = season[:, slot[0]] if (slot == slot[0]).all() else season[:, slot].T
-    y = x - offset
+    applied = offset * st[:, col.SEASON_WEIGHT]
+    y = x - applied
     centre_f, radius_f = st[:, col.CLIP_CENTRE], st[:, col.CLIP_RADIUS]
     w = np.clip(y, centre_f - radius_f, centre_f + radius_f)
 
@@ -307,7 +331,8 @@ def advance(
     # The season learns from residuals clipped more loosely than the baseline's: a daily shape
     # can be many spreads tall, and one sample moves a slot little anyway.
     loose = radius_f * (params.season_winsor / params.winsor)
-    residual = season_rate * np.clip(y - level_before, -loose, loose)
+    # Learned as if fully applied, whatever share of it is: what the baseline misses in a slot.
+    residual = season_rate * np.clip(x - offset - level_before, -loose, loose)
     pending = st[:, col.SEASON0 + k : col.SEASON0 + 2 * k]
     for s in np.unique(slot):
         pending[:, s] += residual[slot == s].sum(axis=0)
@@ -349,7 +374,7 @@ def advance(
         strength *= scored
 
     out.centre[rows] = centre
-    out.offset[rows] = offset
+    out.offset[rows] = applied
     severity = np.abs(deviation, out=deviation)
     with np.errstate(over="ignore"):
         severity /= half_width

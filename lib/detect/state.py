@@ -1,10 +1,11 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``20 + 2 × season_slots + hold`` floats (98 with the defaults, 784 bytes):
+One row per series, ``21 + 2 × season_slots + hold`` floats (99 with the defaults, 792 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
 a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
 last raw value, how many times in a row it has repeated, the longest such run remembered, how
-often the series repeats itself), the season offsets with their pending updates, and the
+often the series repeats itself), how much of the season is applied, the season offsets with
+their pending updates, and the
 severities of the detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
 """
@@ -42,7 +43,8 @@ RAW_PREV = 10 + 2 * N_CHANNELS  # last raw value (NaN before the first)
 RUN = RAW_PREV + 1  # times in a row the last raw value repeated the one before it
 RUN_RECORD = RAW_PREV + 2  # longest run of repeats remembered (shrinks like the extremes)
 P_REPEAT = RAW_PREV + 3  # EW share of samples that repeat the one before
-SEASON0 = RAW_PREV + 4  # season offsets in force, their pending updates, then the hold
+SEASON_WEIGHT = RAW_PREV + 4  # share of the season offsets applied: 0 no season found, 1 sure
+SEASON0 = RAW_PREV + 5  # season offsets in force, their pending updates, then the hold
 
 _MAGIC = b"OMD3"
 _HEADER = struct.Struct("<4sIII")

@@ -74,3 +74,24 @@ def test_the_stuck_channel_resumes_bit_for_bit_from_its_state() -> None:
     tail = score_window(values[608:], ts[608:], state=head.state)
     np.testing.assert_array_equal(np.concatenate((head.score, tail.score)), whole.score)
     np.testing.assert_array_equal(tail.state.data, whole.state.data)
+
+
+def _days(n_days: int, amplitude: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    ts = 300.0 * np.arange(288 * n_days)
+    noise = np.random.default_rng(seed).standard_normal((ts.size, 20))
+    return 100.0 + amplitude * np.sin(2 * np.pi * ts / 86_400.0)[:, None] + noise, ts
+
+
+def test_a_series_with_no_daily_shape_applies_no_season() -> None:
+    values, ts = _days(10, 0.0, 8)
+    weight = score_window(values, ts).state.data[:, col.SEASON_WEIGHT]
+    assert np.median(weight) < 0.1
+
+
+def test_a_daily_shape_is_found_and_applied() -> None:
+    values, ts = _days(10, 3.0, 9)
+    result = score_window(values, ts)
+    assert result.state.data[:, col.SEASON_WEIGHT].min() > 0.9
+    # The baseline follows the day: its last day correlates with the shape.
+    shape = np.sin(2 * np.pi * ts[-288:] / 86_400.0)
+    assert np.corrcoef(result.baseline[-288:, 0], shape)[0, 1] > 0.9
