@@ -42,7 +42,16 @@ from lib.detect import levels
 from lib.detect import state as col
 from lib.detect.hold import apply_hold
 from lib.detect.params import DEFAULT_PARAMS, Direction, Params, SeriesConfigs
-from lib.detect.recurrence import BOOL, F64, Kernels, Outputs, advance, initialise, refresh
+from lib.detect.recurrence import (
+    BOOL,
+    F64,
+    Calendar,
+    Kernels,
+    Outputs,
+    advance,
+    initialise,
+    refresh,
+)
 from lib.detect.state import State
 from lib.errors import ValidationError
 
@@ -110,12 +119,7 @@ def score_window(
         return Scores(empty, empty, empty, empty, empty, empty, State(st, state.slots, state.hold))
 
     unscored = np.clip(params.warmup - st[:, col.N_SEEN], 0, n_rows).astype(np.intp)
-    slot_s = DAY_S / params.season_slots
-    slot = ((ts % DAY_S) // slot_s).astype(np.intp)
-    gap = np.empty((n_rows, n_series))
-    gap[0] = ts[0] - st[:, col.T_PREV]
-    gap[1:] = np.diff(ts)[:, None]
-    season_rate = params.season_rate * np.clip(np.nan_to_num(gap), 0.0, slot_s) / slot_s
+    cal = _calendar(ts, st[:, col.T_PREV], params)
     direction = configs.direction
     sides = ((direction & Direction.HIGH) > 0, (direction & Direction.LOW) > 0)
 
@@ -126,12 +130,29 @@ def score_window(
     for a, b in stretches:
         refresh(st, (st[:, col.N_SEEN] % params.refresh) == 0, params, kernels)
         rows = slice(a, b)
-        advance(st, rows, x[rows], slot[rows], season_rate[rows], sides, params, kernels, out)
+        advance(st, rows, x[rows], cal[rows], sides, params, kernels, out)
     st[:, col.T_PREV] = ts[-1]
-    recent = slice(col.SEASON0 + 2 * params.season_slots, None)
+    recent = col.recent(params.season_slots)
     held, st[:, recent] = apply_hold(out.strength >= 1.0, out.severity, st[:, recent])
     state = State(st, params.season_slots, params.hold)
     return _scores(x, out, held, sides, configs, params, unscored, state)
+
+
+def _calendar(ts: F64, t_prev: F64, params: Params) -> Calendar:
+    """Each row's time-of-day slot and weekday, and the share of an offset it teaches: the
+    time it covers over its slot's length, so that learning goes by time, not by samples."""
+    slot_s = DAY_S / params.season_slots
+    gap = np.empty((ts.size, t_prev.size))
+    gap[0] = ts[0] - t_prev
+    gap[1:] = np.diff(ts)[:, None]
+    gap = np.nan_to_num(gap)
+    return Calendar(
+        ((ts % DAY_S) // slot_s).astype(np.intp),
+        # 1 January 1970 was a Thursday.
+        ((ts // DAY_S + 3) % 7).astype(np.intp),
+        params.season_rate * np.clip(gap, 0.0, slot_s) / slot_s,
+        params.season_rate * np.clip(gap, 0.0, DAY_S) / DAY_S,
+    )
 
 
 def _stretches(seen: F64, n_rows: int, refresh_every: int) -> list[tuple[int, int]]:

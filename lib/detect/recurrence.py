@@ -45,6 +45,21 @@ class Outputs:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """Where rows fall in the day and the week, and how much each season learns from them."""
+
+    slot: npt.NDArray[np.intp]  # [L] time-of-day slot
+    weekday: npt.NDArray[np.intp]  # [L] 0 is Monday
+    day_rate: F64  # [L, S] share of a slot's offset learned from the row
+    week_rate: F64  # [L, S] share of a weekday's offset learned from the row
+
+    def __getitem__(self, rows: slice) -> Calendar:
+        return Calendar(
+            self.slot[rows], self.weekday[rows], self.day_rate[rows], self.week_rate[rows]
+        )
+
+
+@dataclass(frozen=True)
 class Ewma:
     """Lower-triangular weights turning a stretch into its EW mean: ``m = W @ x + c·m0``."""
 
@@ -123,21 +138,23 @@ def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
     k = params.season_slots
     everyone = bool(due.all())
     rows = st if everyone else st[due]
-    in_force = slice(col.SEASON0, col.SEASON0 + k)
-    pending = slice(col.SEASON0 + k, col.SEASON0 + 2 * k)
-    season = rows[:, in_force] + rows[:, pending]
-    # Offsets sum to zero over the day; what they shared (as far as it was applied) moves into
-    # the baseline, and every quantity kept in deseasonalised units moves with it.
-    shared = season.mean(axis=1)
-    season -= shared[:, None]
-    rows[:, in_force] = season
+    offsets, pending = col.offsets(k), col.pending(k)
+    season = rows[:, offsets] + rows[:, pending]
+    # Each season's offsets sum to zero over its period; what they shared (as far as it was
+    # applied) moves into the baseline, and every quantity kept in deseasonalised units with it.
+    daily, weekly = season[:, :k], season[:, k:]
+    shared_daily, shared_weekly = daily.mean(axis=1), weekly.mean(axis=1)
+    daily -= shared_daily[:, None]
+    weekly -= shared_weekly[:, None]
+    rows[:, offsets] = season
     rows[:, pending] = 0.0
-    shared *= rows[:, col.SEASON_WEIGHT]
+    shared = shared_daily * rows[:, col.SEASON_WEIGHT] + shared_weekly * rows[:, col.WEEK_WEIGHT]
     for c in (col.LEVEL, col.PREV1, col.PREV2, col.FAST):
         rows[:, c] += shared
-    rows[:, col.SEASON_WEIGHT] = _season_weight(
-        season, rows[:, col.SPREAD], rows[:, col.LEVEL], params.season_rate
-    )
+    for c, offsets_of in ((col.SEASON_WEIGHT, daily), (col.WEEK_WEIGHT, weekly)):
+        rows[:, c] = _season_weight(
+            offsets_of, rows[:, col.SPREAD], rows[:, col.LEVEL], params.season_rate
+        )
     level = rows[:, col.LEVEL][:, None]
     keep = kernels.envelope_keep
     rows[:, col.ENV_HI] = level + keep * (rows[:, col.ENV_HI] + shared[:, None] - level)
@@ -154,10 +171,10 @@ def _season_weight(season: F64, spread: F64, level: F64, rate: float) -> F64:
     """How much of the learned season to apply: the share of its variance that is not the
     noise of learning it.
 
-    Each offset is an EW mean, at ``rate`` per day, of what the baseline misses in its slot;
+    Each offset is an EW mean, at ``rate`` per period, of what the baseline misses in its slot;
     learned from noise alone it still varies by ``rate / (2 - rate)`` of the noise's variance
-    (counted as if a slot saw one independent sample a day: the cautious bound). A series with
-    no daily shape gets a weight near 0, one with a shape well above that noise near 1. Below
+    (counted as if a slot saw one independent sample a period: the cautious bound). A series
+    with no such shape gets a weight near 0, one with a shape well above that noise near 1. Below
     float precision (a series constant but for rounding) there is no shape.
     """
     signal = np.mean(season * season, axis=1)
@@ -174,6 +191,13 @@ def _ew_mean(rate: F64 | None, steady: Ewma, x: F64, start: F64) -> F64:
         return steady.run(x, start)
     growth = np.cumprod(1.0 - rate, axis=0)
     return growth * (start + np.cumsum(rate * x / growth, axis=0))
+
+
+def _at(offsets: F64, index: npt.NDArray[np.intp]) -> F64:
+    """Each row's offset: float64[S] when the stretch stays in one slot, else [L, S]."""
+    if (index == index[0]).all():
+        return offsets[:, index[0]]
+    return offsets[:, index].T
 
 
 def _shift(start: F64, after: F64) -> F64:
@@ -286,8 +310,7 @@ def advance(
     st: F64,
     rows: slice,
     x: F64,
-    slot: npt.NDArray[np.intp],
-    season_rate: F64,
+    cal: Calendar,
     sides: tuple[BOOL, BOOL],
     params: Params,
     kernels: Kernels,
@@ -295,8 +318,8 @@ def advance(
 ) -> None:
     """Run one stretch (no refresh inside) for every series, updating ``st`` in place.
 
-    ``x`` and ``season_rate`` are this stretch's float64[L, S] and ``slot`` its int[L];
-    ``sides`` says per series whether high and low departures count. Writes ``out[rows]``.
+    ``x`` is this stretch's float64[L, S] and ``cal`` its calendar; ``sides`` says per series
+    whether high and low departures count. Writes ``out[rows]``.
     """
     n_rows, n_series = x.shape
     first_seen = st[:, col.N_SEEN]
@@ -307,9 +330,11 @@ def advance(
         rate = np.maximum(params.level_rate, 1.0 / (seen + 1.0)) * (seen > 0)
 
     k = params.season_slots
-    season = st[:, col.SEASON0 : col.SEASON0 + k]
-    offset = season[:, slot[0]] if (slot == slot[0]).all() else season[:, slot].T
-    applied = offset * st[:, col.SEASON_WEIGHT]
+    season = st[:, col.offsets(k)]
+    daily = _at(season, cal.slot)
+    weekly = _at(season, k + cal.weekday)
+    w_daily, w_weekly = st[:, col.SEASON_WEIGHT], st[:, col.WEEK_WEIGHT]
+    applied = daily * w_daily + weekly * w_weekly
     y = x - applied
     centre_f, radius_f = st[:, col.CLIP_CENTRE], st[:, col.CLIP_RADIUS]
     w = np.clip(y, centre_f - radius_f, centre_f + radius_f)
@@ -331,11 +356,17 @@ def advance(
     # The season learns from residuals clipped more loosely than the baseline's: a daily shape
     # can be many spreads tall, and one sample moves a slot little anyway.
     loose = radius_f * (params.season_winsor / params.winsor)
-    # Learned as if fully applied, whatever share of it is: what the baseline misses in a slot.
-    residual = season_rate * np.clip(x - offset - level_before, -loose, loose)
-    pending = st[:, col.SEASON0 + k : col.SEASON0 + 2 * k]
-    for s in np.unique(slot):
-        pending[:, s] += residual[slot == s].sum(axis=0)
+    # Each season learns what the baseline and the other season (as far as applied) miss, as if
+    # it were fully applied itself, whatever share of it is.
+    missed = x - applied - level_before
+    pending = st[:, col.pending(k)]
+    for offset, weight, learns, index in (
+        (daily, w_daily, cal.day_rate, cal.slot),
+        (weekly, w_weekly, cal.week_rate, k + cal.weekday),
+    ):
+        residual = learns * np.clip(missed - (1.0 - weight) * offset, -loose, loose)
+        for i in np.unique(index):
+            pending[:, i] += residual[index == i].sum(axis=0)
 
     old = _shift(st[:, col.PREV1], y)
     older = _shift(st[:, col.PREV2], old)

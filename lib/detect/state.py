@@ -1,11 +1,11 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``21 + 2 × season_slots + hold`` floats (99 with the defaults, 792 bytes):
+One row per series, ``36 + 2 × season_slots + hold`` floats (114 with the defaults, 912 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
 a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
 last raw value, how many times in a row it has repeated, the longest such run remembered, how
-often the series repeats itself), how much of the season is applied, the season offsets with
-their pending updates, and the
+often the series repeats itself), how much of the daily and weekly season is applied, the
+offsets per time-of-day slot and per weekday with their pending updates, and the
 severities of the detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
 """
@@ -43,16 +43,33 @@ RAW_PREV = 10 + 2 * N_CHANNELS  # last raw value (NaN before the first)
 RUN = RAW_PREV + 1  # times in a row the last raw value repeated the one before it
 RUN_RECORD = RAW_PREV + 2  # longest run of repeats remembered (shrinks like the extremes)
 P_REPEAT = RAW_PREV + 3  # EW share of samples that repeat the one before
-SEASON_WEIGHT = RAW_PREV + 4  # share of the season offsets applied: 0 no season found, 1 sure
-SEASON0 = RAW_PREV + 5  # season offsets in force, their pending updates, then the hold
+SEASON_WEIGHT = RAW_PREV + 4  # share of the daily offsets applied: 0 no daily shape found
+WEEK_WEIGHT = RAW_PREV + 5  # share of the weekday offsets applied: 0 no weekly shape found
+SEASON0 = RAW_PREV + 6  # offsets in force (daily slots, weekdays), pending updates, the hold
+WEEKDAYS = 7
 
 _MAGIC = b"OMD3"
 _HEADER = struct.Struct("<4sIII")
 
 
 def width(slots: int, hold: int) -> int:
-    """Floats per series for ``slots`` season slots and a hold of ``hold`` samples."""
-    return SEASON0 + 2 * slots + hold
+    """Floats per series for ``slots`` daily season slots and a hold of ``hold`` samples."""
+    return SEASON0 + 2 * (slots + WEEKDAYS) + hold
+
+
+def offsets(slots: int) -> slice:
+    """Columns of the offsets in force: ``slots`` daily ones, then one per weekday."""
+    return slice(SEASON0, SEASON0 + slots + WEEKDAYS)
+
+
+def pending(slots: int) -> slice:
+    """Columns of the offsets' pending updates, in the same order."""
+    return slice(SEASON0 + slots + WEEKDAYS, SEASON0 + 2 * (slots + WEEKDAYS))
+
+
+def recent(slots: int) -> slice:
+    """Columns of the severities of the last ``hold`` samples' detections."""
+    return slice(SEASON0 + 2 * (slots + WEEKDAYS), None)
 
 
 @dataclass(frozen=True)
@@ -76,16 +93,20 @@ class State:
         return int(self.data.shape[0])
 
     def season(self) -> npt.NDArray[np.float64]:
-        """Season offsets in force, float64[S, slots]."""
+        """Time-of-day offsets in force, float64[S, slots]."""
         return self.data[:, SEASON0 : SEASON0 + self.slots]
 
+    def week(self) -> npt.NDArray[np.float64]:
+        """Weekday offsets in force (Monday first), float64[S, 7]."""
+        return self.data[:, SEASON0 + self.slots : offsets(self.slots).stop]
+
     def pending(self) -> npt.NDArray[np.float64]:
-        """Season updates not yet in force, float64[S, slots]."""
-        return self.data[:, SEASON0 + self.slots : SEASON0 + 2 * self.slots]
+        """Offset updates not yet in force, daily then weekday, float64[S, slots + 7]."""
+        return self.data[:, pending(self.slots)]
 
     def recent(self) -> npt.NDArray[np.float64]:
         """Severities of the detections in the last ``hold`` samples (0: none), oldest first."""
-        return self.data[:, SEASON0 + 2 * self.slots :]
+        return self.data[:, recent(self.slots)]
 
     def to_bytes(self) -> bytes:
         header = _HEADER.pack(_MAGIC, self.slots, self.hold, self.n_series)

@@ -84,8 +84,9 @@ def _days(n_days: int, amplitude: float, seed: int) -> tuple[np.ndarray, np.ndar
 
 def test_a_series_with_no_daily_shape_applies_no_season() -> None:
     values, ts = _days(10, 0.0, 8)
-    weight = score_window(values, ts).state.data[:, col.SEASON_WEIGHT]
-    assert np.median(weight) < 0.1
+    state = score_window(values, ts).state.data
+    assert np.median(state[:, col.SEASON_WEIGHT]) < 0.1
+    assert np.median(state[:, col.WEEK_WEIGHT]) < 0.1
 
 
 def test_a_daily_shape_is_found_and_applied() -> None:
@@ -95,3 +96,16 @@ def test_a_daily_shape_is_found_and_applied() -> None:
     # The baseline follows the day: its last day correlates with the shape.
     shape = np.sin(2 * np.pi * ts[-288:] / 86_400.0)
     assert np.corrcoef(result.baseline[-288:, 0], shape)[0, 1] > 0.9
+
+
+def test_a_weekly_shape_is_found_and_applied() -> None:
+    """Weekends 3 sigma lower than weekdays, hourly for 20 weeks: the weekday offsets carry it."""
+    ts = 3_600.0 * np.arange(24 * 7 * 20)
+    weekend = ((ts // 86_400 + 3) % 7) >= 5
+    noise = np.random.default_rng(10).standard_normal((ts.size, 20))
+    result = score_window(100.0 - 3.0 * weekend[:, None] + noise, ts)
+    data = result.state.data
+    assert data[:, col.WEEK_WEIGHT].min() > 0.8
+    assert np.median(data[:, col.SEASON_WEIGHT]) < 0.1
+    week = result.state.week()
+    assert (week[:, 5:].mean(axis=1) - week[:, :5].mean(axis=1) < -2.5).all()

@@ -41,7 +41,8 @@ def test_a_fresh_state_is_small() -> None:
     state = State.fresh(1, 24, 30)
     assert len(state.to_bytes()) < 1024
     assert state.season().shape == (1, 24)
-    assert state.pending().shape == (1, 24)
+    assert state.week().shape == (1, 7)
+    assert state.pending().shape == (1, 31)
     assert state.recent().shape == (1, 30)
 
 
