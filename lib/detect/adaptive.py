@@ -152,6 +152,7 @@ def _calendar(ts: F64, t_prev: F64, params: Params) -> Calendar:
         ((ts // DAY_S + 3) % 7).astype(np.intp),
         params.season_rate * np.clip(gap, 0.0, slot_s) / slot_s,
         params.season_rate * np.clip(gap, 0.0, DAY_S) / DAY_S,
+        gap,
     )
 
 

@@ -46,16 +46,21 @@ class Outputs:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Where rows fall in the day and the week, and how much each season learns from them."""
+    """Where rows fall in time: slot of the day, weekday, what each season learns, the gaps."""
 
     slot: npt.NDArray[np.intp]  # [L] time-of-day slot
     weekday: npt.NDArray[np.intp]  # [L] 0 is Monday
     day_rate: F64  # [L, S] share of a slot's offset learned from the row
     week_rate: F64  # [L, S] share of a weekday's offset learned from the row
+    gap: F64  # [L, S] seconds since the series' previous row (0 for its first)
 
     def __getitem__(self, rows: slice) -> Calendar:
         return Calendar(
-            self.slot[rows], self.weekday[rows], self.day_rate[rows], self.week_rate[rows]
+            self.slot[rows],
+            self.weekday[rows],
+            self.day_rate[rows],
+            self.week_rate[rows],
+            self.gap[rows],
         )
 
 
@@ -193,6 +198,36 @@ def _ew_mean(rate: F64 | None, steady: Ewma, x: F64, start: F64) -> F64:
     return growth * (start + np.cumsum(rate * x / growth, axis=0))
 
 
+def _samples_covered(st: F64, gap: F64, rate: float) -> F64 | None:
+    """How many samples' time each row stands for: 1, or its gap over the typical interval
+    after a gap longer than 1.5 intervals; None when every row stands for one.
+
+    Updates the typical interval: an EW geometric mean (at ``rate``) of the gaps, which a few
+    long gaps move little; a series' first gap sets it. Jittered timestamps keep one sample per
+    row; rows missing from an export count.
+    """
+    known = st[:, col.INTERVAL]
+    seen = gap > 0.0
+    first = np.where(seen.any(axis=0), gap[np.argmax(seen, axis=0), np.arange(gap.shape[1])], 0.0)
+    start = np.where(known > 0.0, known, first)
+    if (gap == start).all():
+        st[:, col.INTERVAL] = start
+        return None
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.where(seen, gap, 1.0))
+    learn = rate * seen * (start > 0.0)
+    with np.errstate(divide="ignore"):
+        log_start = np.log(start)
+    interval = np.exp(_ew_mean(learn, Ewma.of(rate, 1), logs, log_start))
+    interval = np.where(start > 0.0, interval, 0.0)
+    st[:, col.INTERVAL] = interval[-1]
+    before = _shift(start, interval)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = gap / before
+    covered = np.where(ratio > 1.5, ratio, 1.0)
+    return None if (covered == 1.0).all() else covered
+
+
 def _at(offsets: F64, index: npt.NDArray[np.intp]) -> F64:
     """Each row's offset: float64[S] when the stretch stays in one slot, else [L, S]."""
     if (index == index[0]).all():
@@ -328,6 +363,12 @@ def advance(
         seen = first_seen + np.arange(n_rows)[:, None]
         # A series' first sample initialised the baseline; it is not averaged in again.
         rate = np.maximum(params.level_rate, 1.0 / (seen + 1.0)) * (seen > 0)
+    covered = _samples_covered(st, cal.gap, params.level_rate)
+    if covered is not None:
+        # After a gap the baseline learns as if from every sample missed, up to half of what
+        # it knew (a rate of 1 would divide by 0 in ``_ew_mean``).
+        steady = params.level_rate if rate is None else rate
+        rate = np.minimum(1.0 - (1.0 - steady) ** covered, 0.5) * (steady > 0)
 
     k = params.season_slots
     season = st[:, col.offsets(k)]

@@ -1,10 +1,11 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``36 + 2 × season_slots + hold`` floats (114 with the defaults, 912 bytes):
+One row per series, ``37 + 2 × season_slots + hold`` floats (115 with the defaults, 920 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
 a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
 last raw value, how many times in a row it has repeated, the longest such run remembered, how
 often the series repeats itself), how much of the daily and weekly season is applied, the
+typical sampling interval, the
 offsets per time-of-day slot and per weekday with their pending updates, and the
 severities of the detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
@@ -45,7 +46,8 @@ RUN_RECORD = RAW_PREV + 2  # longest run of repeats remembered (shrinks like the
 P_REPEAT = RAW_PREV + 3  # EW share of samples that repeat the one before
 SEASON_WEIGHT = RAW_PREV + 4  # share of the daily offsets applied: 0 no daily shape found
 WEEK_WEIGHT = RAW_PREV + 5  # share of the weekday offsets applied: 0 no weekly shape found
-SEASON0 = RAW_PREV + 6  # offsets in force (daily slots, weekdays), pending updates, the hold
+INTERVAL = RAW_PREV + 6  # typical seconds between samples (0 before the second sample)
+SEASON0 = RAW_PREV + 7  # offsets in force (daily slots, weekdays), pending updates, the hold
 WEEKDAYS = 7
 
 _MAGIC = b"OMD3"

@@ -109,3 +109,26 @@ def test_a_weekly_shape_is_found_and_applied() -> None:
     assert np.median(data[:, col.SEASON_WEIGHT]) < 0.1
     week = result.state.week()
     assert (week[:, 5:].mean(axis=1) - week[:, :5].mean(axis=1) < -2.5).all()
+
+
+def test_the_typical_interval_is_learned_through_jitter_and_gaps() -> None:
+    rng = np.random.default_rng(12)
+    ts = np.cumsum(300.0 * rng.uniform(0.8, 1.2, 3_000))
+    ts[1_000:] += 300.0 * 40  # forty samples missing
+    state = score_window(rng.standard_normal((3_000, 1)), ts).state.data
+    assert state[0, col.INTERVAL] == pytest.approx(300.0, rel=0.05)
+
+
+def test_after_a_gap_the_baseline_learns_as_if_from_the_samples_missed() -> None:
+    rng = np.random.default_rng(13)
+    values = 10.0 + rng.standard_normal(700)
+    values[500:] += 8.0  # the series moved while nobody was looking
+    regular = 300.0 * np.arange(700)
+    gapped = regular.copy()
+    gapped[500:] += 300.0 * 200
+    caught_up = []
+    for ts in (regular, gapped):
+        baseline = score_window(values[:, None], ts).baseline[:, 0]
+        caught_up.append(abs(baseline[505] - 18.0))
+    # Each value still teaches the baseline no more than its clipping allows: faster, not at once.
+    assert caught_up[1] < caught_up[0] - 1.0

@@ -34,7 +34,8 @@ def test_unreadable_rows_score_0_and_the_others_as_if_they_were_absent() -> None
     # Without the two rows (and their time): the same scores for every other row.
     tidy = score_series(parse_series(lines(values)), SeriesConfig())
     others = np.delete(got, [80, 81])
-    np.testing.assert_allclose(others[:80], tidy[:80], rtol=0, atol=0)
+    # To rounding: rows that share a refresh stretch with a gap run the per-row-rate path.
+    np.testing.assert_allclose(others[:80], tidy[:80], rtol=1e-12, atol=1e-15)
     assert np.isfinite(others).all()
 
 
