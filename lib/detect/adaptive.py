@@ -4,11 +4,15 @@ How a series is judged, each sample using only the samples before it:
 
 - **Baseline.** A robust EW mean of the deseasonalised value (residuals clipped at
   ``winsor`` spreads, so the spikes it looks for do not drag it), its robust spread (EW mean
-  absolute deviation), and an EW slope (the trend) along which the band centre is projected
-  ``trend_horizon`` samples ahead: a rising series gets a wider upper band and a narrower
-  lower one.
-- **Season.** One additive offset per time-of-day slot, learned from the residuals, so that a
-  daily peak becomes part of the baseline rather than an anomaly.
+  absolute deviation, corrected for what the clipping takes off), and an EW slope (the
+  trend) along which the band centre is projected ``trend_horizon`` samples ahead: a rising
+  series gets a wider upper band and a narrower lower one.
+- **Season, found from the data.** One additive offset per time-of-day slot and one per
+  weekday, each an EW mean (learned by time, not by samples) of what the baseline misses
+  there; each season is applied only as far as its offsets stand out from the noise of
+  learning them (``recurrence._season_weight``): a daily or weekly shape, both, or none.
+- **Sampling interval.** Each series keeps its typical interval; a row after a gap teaches the
+  baseline as many samples as the time it covers, so rates per sample hold for any interval.
 - **Envelope.** The highest and lowest values recently seen, shrinking slowly back to the
   baseline (``envelope_half_life``), kept for three channels: the value, its 3-point median
   (a level that holds for two samples) and a fast EW mean (a sustained shift).
@@ -18,15 +22,16 @@ How a series is judged, each sample using only the samples before it:
   The bands returned are the value's.
 - **Strength.** The value's distance from the centre over its warning distance, on the sides
   ``direction`` allows; raised to the median's or the fast mean's own ratio when one of them
-  is beyond its band. A strength of 1 is the warning band.
+  is beyond its band, and to the stuck channel's when the value has repeated itself for
+  longer than the series ever did and than is likely (``recurrence._repeat_strength``).
 - **Score.** ``0.5 × strength²`` inside the band; from 0.5 at the warning band to 0.8 at the
   critical band, then towards 1 (``lib.detect.levels``).
 - **Hold.** A detection within ``hold`` samples of an earlier one at least as far from the
   baseline (in spreads) is the same episode: it scores ``levels.HELD`` (``lib.detect.hold``).
 - **Floors.** Absolute per-series floors apply last and always hold.
 
-Rates and lengths count samples; the timestamps place samples in their season slot and scale
-the season's learning to the time each sample covers.
+Rates and lengths count samples; the timestamps place samples in their season slots, scale the
+seasons' learning to the time each sample covers, and count the samples a gap leaves out.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class Params:
     season_slots: int = 24
     """Time-of-day slots of the season term (24: hourly)."""
     season_rate: float = 0.2
-    """Fraction of a slot's offset learned per day of data seen in that slot."""
+    """Fraction of an offset learned each time its slot comes round (a time of day daily, a
+    weekday weekly), and the noise that learning leaves which a season must stand out from."""
     season_winsor: float = 6.0
     """Residuals are clipped at ``season_winsor`` spreads before they teach the season."""
     fast_rate: float = 0.1
@@ -55,9 +56,11 @@ class Params:
     band_sigmas: float = 3.0
     """Statistical half-width of the warning band, in robust standard deviations."""
     envelope_margin: float = 0.025
-    """How far beyond the recent extremes (as a fraction of their range) a value must go."""
+    """How far beyond the recent extremes (as a fraction of their range) a value must go, and a
+    run of repeated values beyond the longest remembered (as a fraction of it)."""
     envelope_half_life: float = 23_000.0
-    """Samples for the remembered extremes to shrink halfway back to the baseline."""
+    """Samples for the remembered extremes to shrink halfway back to the baseline; a run of
+    repeats rarer than once in that many samples is stuck."""
     critical_stretch: float = 0.5
     """The critical band is ``1 + critical_stretch`` times as far from the baseline as warning."""
     hold: int = 30

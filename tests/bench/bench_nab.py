@@ -191,6 +191,11 @@ def _cross_validated(
         f"largest loss from one parameter halved or doubled: {worst_kept:+.2f} points with the"
         f" folds' choices kept, {worst_rerun:+.2f} with the procedure run again"
     )
+    window = nab.normalise(files, 2.0, nab.PROFILES[0]) - nab.normalise(files, 0.0, nab.PROFILES[0])
+    print(
+        f"resolution: one window found instead of missed moves the standard score by about"
+        f" {window:.2f} points ({sum(len(f.windows) for f in files)} windows)"
+    )
     print(
         f"cross-validation and sensitivity: {len(memo)} file runs in "
         f"{time.perf_counter() - started:.0f} s"
