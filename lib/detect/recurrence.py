@@ -213,9 +213,8 @@ def _samples_covered(st: F64, gap: F64, rate: float) -> F64 | None:
     if (gap == start).all():
         st[:, col.INTERVAL] = start
         return None
-    with np.errstate(divide="ignore"):
-        logs = np.log(np.where(seen, gap, 1.0))
-    learn = rate * seen * (start > 0.0)
+    logs = np.log(np.where(seen, gap, 1.0))
+    learn = np.where(seen & (start > 0.0), rate, 0.0)
     with np.errstate(divide="ignore"):
         log_start = np.log(start)
     interval = np.exp(_ew_mean(learn, Ewma.of(rate, 1), logs, log_start))
