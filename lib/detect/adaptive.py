@@ -37,7 +37,6 @@ seasons' learning to the time each sample covers, and count the samples a gap le
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,9 +185,7 @@ def _scores(
     score *= levels.WARNING
     beyond = p >= 1.0
     if beyond.any():
-        # From WARNING at strength 1 to CRITICAL at 1 + critical_stretch, then towards 1.
-        steep = math.log((1 - levels.WARNING) / (1 - levels.CRITICAL)) / params.critical_stretch
-        score[beyond] = 1.0 - (1.0 - levels.WARNING) * np.exp(-steep * (p[beyond] - 1.0))
+        score[beyond] = levels.beyond_warning(p[beyond], params.critical_stretch)
     np.minimum(score, levels.HELD, out=score, where=held)
 
     baseline = np.add(out.centre, out.offset, out=out.centre)

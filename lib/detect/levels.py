@@ -18,12 +18,22 @@ below ``WARNING``, so no new alert opens.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CLEAR", "CRITICAL", "HELD", "WARNING", "Level", "level_of", "levels_of"]
+__all__ = [
+    "CLEAR",
+    "CRITICAL",
+    "HELD",
+    "WARNING",
+    "Level",
+    "beyond_warning",
+    "level_of",
+    "levels_of",
+]
 
 WARNING = 0.5
 CRITICAL = 0.8
@@ -48,3 +58,12 @@ def level_of(score: float) -> Level:
 def levels_of(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     """``Level`` values of an array of scores, same shape."""
     return (np.asarray(scores) >= WARNING).astype(np.int8) + (np.asarray(scores) >= CRITICAL)
+
+
+def beyond_warning(
+    strength: npt.NDArray[np.float64], critical_stretch: float
+) -> npt.NDArray[np.float64]:
+    """Score of a detector strength at or beyond its warning band (strength >= 1): ``WARNING``
+    at 1, ``CRITICAL`` at ``1 + critical_stretch``, then towards 1."""
+    steep = math.log((1.0 - WARNING) / (1.0 - CRITICAL)) / critical_stretch
+    return 1.0 - (1.0 - WARNING) * np.exp(-steep * (np.asarray(strength) - 1.0))

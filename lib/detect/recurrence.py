@@ -321,22 +321,31 @@ def _repeat_strength(st: F64, x: F64, rate: F64 | None, kernels: Kernels, params
     row = np.arange(n_rows)[:, None]
     reset = np.where(same, -1, row)
     _running(np.maximum, reset)
-    run = np.where(reset >= 0, row - reset, st[:, col.RUN] + row + 1).astype(np.float64)
-    # The record a run is judged by holds the runs that ended before it, not itself.
+    started = reset >= 0
+    run = np.where(started, row - reset, st[:, col.RUN] + row + 1).astype(np.float64)
+    repeats = _ew_mean(rate, kernels.level, same.astype(np.float64), st[:, col.P_REPEAT])
+    p = np.clip(_shift(st[:, col.P_REPEAT], repeats), params.level_rate, 1.0 - 1e-9)
+    # A run is judged by how likely it was when it began: the run itself, repeating, would
+    # otherwise teach ``p`` that repeats are usual. Runs that began in the warm-up, before
+    # there was anything to judge by, are judged as they go.
+    live = kernels.log_rare / np.log(p)
+    at_start = np.take_along_axis(live, np.maximum(reset, 0), axis=0)
+    warm = st[:, col.N_SEEN] + reset >= params.warmup
+    as_begun = np.where(started, np.where(warm, at_start, np.nan), st[:, col.RUN_FLOOR])
+    floor = np.where(np.isnan(as_begun), live, as_begun)
+    # The record holds the runs that ended before this one, stuck or not: a series that idles
+    # at one value for long stretches (a disk writing nothing) learns that it does.
     record = np.empty((n_rows + 1, x.shape[1]))
     record[0] = st[:, col.RUN_RECORD]
     record[1:] = np.where(same, 0.0, _shift(st[:, col.RUN], run))
     _running(np.maximum, record)
-    repeats = _ew_mean(rate, kernels.level, same.astype(np.float64), st[:, col.P_REPEAT])
-    p = np.clip(_shift(st[:, col.P_REPEAT], repeats), params.level_rate, 1.0 - 1e-9)
-    limit = np.maximum(
-        record[1:] * (1.0 + params.envelope_margin) + 1.0, kernels.log_rare / np.log(p)
-    )
+    limit = np.maximum(record[1:] * (1.0 + params.envelope_margin) + 1.0, floor)
 
     st[:, col.RAW_PREV] = x[-1]
     st[:, col.RUN] = run[-1]
     st[:, col.RUN_RECORD] = record[-1]
     st[:, col.P_REPEAT] = repeats[-1]
+    st[:, col.RUN_FLOOR] = as_begun[-1]
     return run / limit
 
 

@@ -1,13 +1,13 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``37 + 2 × season_slots + hold`` floats (115 with the defaults, 920 bytes):
+One row per series, ``38 + 2 × season_slots + hold`` floats (116 with the defaults, 928 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
 a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
 last raw value, how many times in a row it has repeated, the longest such run remembered, how
-often the series repeats itself), how much of the daily and weekly season is applied, the
-typical sampling interval, the
-offsets per time-of-day slot and per weekday with their pending updates, and the
-severities of the detections in the last ``hold`` samples.
+often the series repeats itself, what run length was unlikely when this run began), how much
+of the daily and weekly season is applied, the typical sampling interval, the offsets per
+time-of-day slot and per weekday with their pending updates, and the severities of the
+detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
 """
 
@@ -47,7 +47,8 @@ P_REPEAT = RAW_PREV + 3  # EW share of samples that repeat the one before
 SEASON_WEIGHT = RAW_PREV + 4  # share of the daily offsets applied: 0 no daily shape found
 WEEK_WEIGHT = RAW_PREV + 5  # share of the weekday offsets applied: 0 no weekly shape found
 INTERVAL = RAW_PREV + 6  # typical seconds between samples (0 before the second sample)
-SEASON0 = RAW_PREV + 7  # offsets in force (daily slots, weekdays), pending updates, the hold
+RUN_FLOOR = RAW_PREV + 7  # least unlikely length of the current run as it began (NaN: in warm-up)
+SEASON0 = RAW_PREV + 8  # offsets in force (daily slots, weekdays), pending updates, the hold
 WEEKDAYS = 7
 
 _MAGIC = b"OMD3"
@@ -88,6 +89,7 @@ class State:
         data[:, T_PREV] = np.nan
         data[:, CLIP_RADIUS] = np.inf
         data[:, RAW_PREV] = np.nan
+        data[:, RUN_FLOOR] = np.nan
         return cls(data, slots, hold)
 
     @property

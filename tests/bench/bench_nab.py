@@ -15,7 +15,7 @@ the threshold swept over the corpus (``tests/bench/nab.py``). That table is *in-
 committed parameters were chosen on these same files.
 
 Beside it, the *cross-validated* figure: the files split in two halves (twice, fixed seed), each
-half scored with the parameters and thresholds (one of ``tune.LEVELS``) that
+half scored with the parameters and thresholds (one of ``tune.STRENGTHS``) that
 ``tests/bench/tune.py``'s search, run again from its fixed start, picks on the other half
 (``--loo``: leave-one-file-out, 17 searches; the folds and each fold's choice are printed), and
 a sensitivity table: that cross-validated standard score with each parameter halved and doubled,

@@ -15,7 +15,7 @@ plateau to a spike: what is chosen must also score well halved and doubled, whic
 sensitivity table measures.
 
 The score is the NAB standard score over the files the search may see at the best of a few
-thresholds (``LEVELS``, each averaged with its neighbours); each profile then keeps the one of
+thresholds (``STRENGTHS``, each averaged with its neighbours); each profile then keeps the one of
 those best on the same files. Every candidate scores every file in-process through the same path
 as the CLI (``lib.detect.rows.score_series``). Run on all 17 files it gives the *in-sample*
 choice (``band_sigmas`` 1.5; ``Params()`` keeps the product's 3). Its honesty is measured by
@@ -38,6 +38,7 @@ import numpy as np
 
 from lib.detect import Params, SeriesConfig
 from lib.detect.csvio import Series, parse_series
+from lib.detect.levels import beyond_warning
 from lib.detect.rows import score_series
 from tests.bench import nab
 
@@ -49,12 +50,21 @@ keep their values: they say how the detector learns (memories, clipping, season,
 how it reports (hold, critical band, warm-up, refresh), and the sensitivity table shows what
 each costs halved or doubled. Searches over more of them chose different values per fold and
 cross-validated worse: 59.12 over 11 parameters (exact thresholds), 64.8 to 68.2 over two or
-three (``LEVELS``); with 8 or 9 files to learn from, freedom fits the files, not the detector."""
-LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9)
-"""Thresholds a choice may use: the warning level, then tenths of the score above it. NAB sweeps
-every distinct score; chosen on 8 or 9 files, that finest threshold separates a handful of
-detections and does not transfer (the four folds chose 0.529 to 0.596, which costs 8 points
-cross-validated with the parameters unchanged)."""
+three (``STRENGTHS``); with 8 or 9 files to learn from, freedom fits the files, not the detector."""
+STRENGTHS = (1.0, 1.125, 1.25, 1.5, 1.875)
+"""Thresholds a choice may use, as multiples of the warning distance: the warning band itself,
+then a few steps beyond it. NAB sweeps every distinct score; chosen on 8 or 9 files, that finest
+threshold separates a handful of detections and does not transfer (the four folds chose 0.529
+to 0.596, which costs 8 points cross-validated with the parameters unchanged). Set in strength,
+not in score, so that ``critical_stretch`` (which only reshapes the scores beyond the warning
+band) cannot move a choice: the same levels, whatever the score they map to."""
+
+
+def levels(params: Params) -> tuple[float, ...]:
+    """The scores ``STRENGTHS`` map to under ``params`` (0.5 is the warning level)."""
+    return tuple(float(v) for v in beyond_warning(np.array(STRENGTHS), params.critical_stretch))
+
+
 MAX_SWEEPS = 4
 
 Scorer = Callable[[Params], Sequence[np.ndarray]]
@@ -184,28 +194,33 @@ def standard_score(
     files: Sequence[nab.LabelledFile], scores_of: Scorer, train: Sequence[int]
 ) -> Callable[[Params], float]:
     """The search's objective: normalised NAB standard score over the ``train`` files, at the
-    best of ``LEVELS`` averaged with their neighbours (``smoothed``)."""
+    best of ``levels`` averaged with their neighbours (``smoothed``)."""
     subset = [files[i] for i in train]
 
     def objective(params: Params) -> float:
         scores = scores_of(params)
         chosen = [scores[i] for i in train]
-        return float(smoothed(nab.normalised_at(subset, chosen, nab.PROFILES[0], LEVELS)).max())
+        at = nab.normalised_at(subset, chosen, nab.PROFILES[0], levels(params))
+        return float(smoothed(at).max())
 
     return objective
 
 
 def thresholds(
-    files: Sequence[nab.LabelledFile], scores: Sequence[np.ndarray], train: Sequence[int]
+    files: Sequence[nab.LabelledFile],
+    scores: Sequence[np.ndarray],
+    train: Sequence[int],
+    params: Params,
 ) -> tuple[float, ...]:
-    """Each profile's best of ``LEVELS`` over the ``train`` files, each level averaged with its
-    neighbours (``smoothed``: a plateau, not a spike; the lowest on a tie)."""
+    """Each profile's best of ``levels(params)`` over the ``train`` files, each level averaged
+    with its neighbours (``smoothed``: a plateau, not a spike; the lowest on a tie)."""
     subset = [files[i] for i in train]
     chosen = [scores[i] for i in train]
+    candidates = levels(params)
     result = []
     for profile in nab.PROFILES:
-        normalised = nab.normalised_at(subset, chosen, profile, LEVELS)
-        result.append(LEVELS[int(np.argmax(smoothed(normalised)))])
+        normalised = nab.normalised_at(subset, chosen, profile, candidates)
+        result.append(candidates[int(np.argmax(smoothed(normalised)))])
     return tuple(result)
 
 
@@ -218,7 +233,7 @@ def choose(
 ) -> Choice:
     """The whole procedure on the ``train`` files only: search, then thresholds."""
     params = search(standard_score(files, scores_of, train), trace, base)
-    return Choice(params, thresholds(files, scores_of(params), train))
+    return Choice(params, thresholds(files, scores_of(params), train, params))
 
 
 Split = tuple[int, ...]
@@ -313,7 +328,7 @@ def sensitivity(
         folds = []
         for fold in cv.folds:
             params = scaled(fold.choice.params, {name: factor})
-            threshold = thresholds(files, scores_of(params), fold.train(len(files)))
+            threshold = thresholds(files, scores_of(params), fold.train(len(files)), params)
             folds.append(dataclasses.replace(fold, choice=Choice(params, threshold)))
         result[name] = held_out_scores(files, scores_of, folds)[0]
     return result

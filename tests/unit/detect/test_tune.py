@@ -11,6 +11,7 @@ import pytest
 
 from lib.detect import Params
 from lib.detect.csvio import parse_series
+from lib.detect.levels import beyond_warning
 from tests.bench import nab, tune
 
 
@@ -93,18 +94,33 @@ def test_a_perfect_detector_cross_validates_to_100_and_is_insensitive() -> None:
 
 def test_thresholds_are_levels_chosen_smoothed_and_a_level_counts_what_it_admits() -> None:
     files = [labelled(200, (150, 160))]
+    levels = tune.levels(Params())
+    assert levels[0] == 0.5
     scores = np.zeros(200)
-    scores[150] = 0.75
-    scores[60] = 0.65
-    at = nab.normalised_at(files, [scores], nab.PROFILES[0], tune.LEVELS)
-    # 0.5 and 0.6 admit the false positive at row 60 too, 0.7 only the detection, 0.8 nothing.
+    scores[150] = (levels[2] + levels[3]) / 2
+    scores[60] = (levels[1] + levels[2]) / 2
+    at = nab.normalised_at(files, [scores], nab.PROFILES[0], levels)
+    # The first two levels admit the false positive at row 60 too, the third only the
+    # detection, the fourth nothing.
     assert at[0] == at[1] < at[2] == 100.0
     assert at[3] == at[4] == 0.0
     assert at[2] == pytest.approx(nab.score_corpus(files, [scores], nab.PROFILES[0]).normalised)
-    # 0.7 alone is best, but 0.8 beside it detects nothing: the choice stays inside the plateau.
-    assert tune.thresholds(files, [scores], [0]) == (0.6, 0.6, 0.6)
-    scores[150], scores[60] = 0.85, 0.55
-    assert tune.thresholds(files, [scores], [0]) == (0.7, 0.7, 0.7)
+    # The third alone is best, but the fourth beside it detects nothing: the choice stays
+    # inside the plateau.
+    assert tune.thresholds(files, [scores], [0], Params()) == (levels[1],) * 3
+    scores[150], scores[60] = (levels[3] + levels[4]) / 2, (levels[0] + levels[1]) / 2
+    assert tune.thresholds(files, [scores], [0], Params()) == (levels[2],) * 3
+
+
+def test_levels_are_strengths_so_the_critical_stretch_cannot_move_a_choice() -> None:
+    """Halving ``critical_stretch`` reshapes every score beyond the warning band; the levels
+    move with it and admit exactly the same rows."""
+    strength = np.array([0.9, 1.0, 1.1, 1.2, 1.3, 1.6, 2.0, 3.0])
+    for stretch in (0.25, 0.5, 1.0):
+        scores = np.where(strength >= 1.0, beyond_warning(strength, stretch), 0.5 * strength**2)
+        params = dataclasses.replace(Params(), critical_stretch=stretch)
+        admitted = [tuple(scores >= level) for level in tune.levels(params)]
+        assert admitted == [tuple(strength >= s) for s in tune.STRENGTHS]
 
 
 def test_a_rerun_keeps_each_fixed_parameter_changed_while_the_search_adapts() -> None:
