@@ -50,7 +50,9 @@ keep their values: they say how the detector learns (memories, clipping, season,
 how it reports (hold, critical band, warm-up, refresh), and the sensitivity table shows what
 each costs halved or doubled. Searches over more of them chose different values per fold and
 cross-validated worse: 59.12 over 11 parameters (exact thresholds), 64.8 to 68.2 over two or
-three (``STRENGTHS``); with 8 or 9 files to learn from, freedom fits the files, not the detector."""
+three (``STRENGTHS``), and 69.97 with ``envelope_margin`` searched beside it at db528ca (the folds
+chose 0.0125, 0.025 and 0.05); with 8 or 9 files to learn from, freedom fits the files, not the
+detector."""
 STRENGTHS = (1.0, 1.125, 1.25, 1.5, 1.875)
 """Thresholds a choice may use, as multiples of the warning distance: the warning band itself,
 then a few steps beyond it. NAB sweeps every distinct score; chosen on 8 or 9 files, that finest
