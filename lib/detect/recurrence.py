@@ -24,6 +24,8 @@ BOOL = npt.NDArray[np.bool_]
 
 # Mean absolute deviation × this ≈ standard deviation, for Gaussian noise.
 _MAD_TO_SIGMA = math.sqrt(math.pi / 2.0)
+# Relative float precision below which a band or a season is not told from rounding.
+_PRECISION = 1e-9
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ def _season_weight(season: F64, spread: F64, level: F64, rate: float) -> F64:
     """
     signal = np.mean(season * season, axis=1)
     noise = rate / (2.0 - rate) * (_MAD_TO_SIGMA * spread) ** 2
-    noise = np.maximum(noise, (1e-9 * np.abs(level)) ** 2 + 1e-300)
+    noise = np.maximum(noise, (_PRECISION * np.abs(level)) ** 2 + 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = 1.0 - noise / signal
     return np.clip(np.nan_to_num(weight, nan=0.0, neginf=0.0), 0.0, 1.0)
@@ -198,26 +200,29 @@ def _ew_mean(rate: F64 | None, steady: Ewma, x: F64, start: F64) -> F64:
     return growth * (start + np.cumsum(rate * x / growth, axis=0))
 
 
-def _samples_covered(st: F64, gap: F64, rate: float) -> F64 | None:
+def _samples_covered(st: F64, gap: F64, level: Ewma) -> F64 | None:
     """How many samples' time each row stands for: 1, or its gap over the typical interval
     after a gap longer than 1.5 intervals; None when every row stands for one.
 
-    Updates the typical interval: an EW geometric mean (at ``rate``) of the gaps, which a few
-    long gaps move little; a series' first gap sets it. Jittered timestamps keep one sample per
-    row; rows missing from an export count.
+    Updates the typical interval: an EW geometric mean (at the baseline's rate) of the gaps,
+    which a few long gaps move little; a series' first gap sets it. Jittered timestamps keep
+    one sample per row; rows missing from an export count.
     """
-    known = st[:, col.INTERVAL]
+    known = st[:, col.INTERVAL].copy()
     seen = gap > 0.0
-    first = np.where(seen.any(axis=0), gap[np.argmax(seen, axis=0), np.arange(gap.shape[1])], 0.0)
-    start = np.where(known > 0.0, known, first)
+    start = known
+    if not (known > 0.0).all():
+        at = np.argmax(seen, axis=0)
+        first = np.where(seen.any(axis=0), gap[at, np.arange(gap.shape[1])], 0.0)
+        start = np.where(known > 0.0, known, first)
     if (gap == start).all():
         st[:, col.INTERVAL] = start
         return None
     logs = np.log(np.where(seen, gap, 1.0))
-    learn = np.where(seen & (start > 0.0), rate, 0.0)
+    learn = np.where(seen & (start > 0.0), level.rate, 0.0)
     with np.errstate(divide="ignore"):
         log_start = np.log(start)
-    interval = np.exp(_ew_mean(learn, Ewma.of(rate, 1), logs, log_start))
+    interval = np.exp(_ew_mean(learn, level, logs, log_start))
     interval = np.where(start > 0.0, interval, 0.0)
     st[:, col.INTERVAL] = interval[-1]
     before = _shift(start, interval)
@@ -371,7 +376,7 @@ def advance(
         seen = first_seen + np.arange(n_rows)[:, None]
         # A series' first sample initialised the baseline; it is not averaged in again.
         rate = np.maximum(params.level_rate, 1.0 / (seen + 1.0)) * (seen > 0)
-    covered = _samples_covered(st, cal.gap, params.level_rate)
+    covered = _samples_covered(st, cal.gap, kernels.level)
     if covered is not None:
         # After a gap the baseline learns as if from every sample missed, up to half of what
         # it knew (a rate of 1 would divide by 0 in ``_ew_mean``).
@@ -399,7 +404,7 @@ def advance(
     # to float precision.
     half_width = np.maximum(
         (params.band_sigmas * _MAD_TO_SIGMA) * _shift(st[:, col.SPREAD], spread),
-        1e-9 * np.abs(centre) + 1e-300,
+        _PRECISION * np.abs(centre) + 1e-300,
     )
 
     # The season learns from residuals clipped more loosely than the baseline's: a daily shape
