@@ -94,8 +94,11 @@ def test_inject_alert_and_recovery(page: Page, manual: Console, page_errors: Pag
     page.wait_for_selector(
         f"#incidents li.incident.open .diagnosis[data-root='{target}']", timeout=10_000
     )
-    page.click(f"#alerts li[data-id='{fired}'] button")
-    page.wait_for_selector(f"#alerts li[data-id='{fired}'][data-state='acknowledged']")
+    # The first alert may be the precursor's and have cleared since: acknowledge one firing now.
+    page.wait_for_selector(alert, timeout=RAMP_S * 1000 / SPEED)
+    firing = page.get_attribute(alert, "data-id")
+    page.click(f"#alerts li[data-id='{firing}'] button")
+    page.wait_for_selector(f"#alerts li[data-id='{firing}'][data-state='acknowledged']")
 
     card = show_card(page, console, target)
     page.wait_for_selector(
