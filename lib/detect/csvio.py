@@ -10,7 +10,7 @@ be read (empty, not a number, not finite, a missing field) is kept and echoed bu
 detector. A clock that steps backwards (a daylight-saving change, rows merged out of order) or
 repeats a time does not reorder anything: rows are scored in file order, each at the latest time
 seen so far (``Series.clock``). Only a file that is not ``timestamp,value`` text at all (its
-header) raises ``ValidationError``.
+header, read whatever its capitals, spaces or byte-order mark) raises ``ValidationError``.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def parse_series(lines: Iterable[str]) -> Series:
     """Parse a ``timestamp,value`` file: a header line, then one row per non-blank line."""
     rows = iter(lines)
     header = next(rows, None)
-    if header is None or header.strip().lstrip("\ufeff").replace(" ", "") != HEADER_IN:
+    # Exports differ in a byte-order mark, spaces and capitals (``Timestamp, Value``).
+    if header is None or header.strip().lstrip("\ufeff").replace(" ", "").lower() != HEADER_IN:
         got = "nothing" if header is None else repr(header.strip())
         raise _bad(1, f"expected the header {HEADER_IN!r}, got {got}")
     stamps: list[str] = []

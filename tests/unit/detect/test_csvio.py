@@ -50,6 +50,13 @@ def test_a_header_alone_is_an_empty_series() -> None:
     assert parse_series(["timestamp,value"]).values.shape == (0,)
 
 
+@pytest.mark.parametrize(
+    "header", ["\ufefftimestamp,value", "Timestamp, Value", "TIMESTAMP,VALUE\r\n"]
+)
+def test_a_header_as_exports_write_it_is_read(header: str) -> None:
+    assert parse_series([header, "1,2"]).values.tolist() == [2.0]
+
+
 @pytest.mark.parametrize("lines", [[], ["time,value\n"], ["1,2", "3,4"]])
 def test_a_file_without_the_header_is_refused_at_line_1(lines: list[str]) -> None:
     with pytest.raises(ValidationError) as caught:
