@@ -191,6 +191,7 @@ def _cross_validated(
         f"largest loss from one parameter halved or doubled: {worst_kept:+.2f} points with the"
         f" folds' choices kept, {worst_rerun:+.2f} with the procedure run again"
     )
+    _worst_explained(files, memo, cv, {0.5: half, 2.0: double})
     window = nab.normalise(files, 2.0, nab.PROFILES[0]) - nab.normalise(files, 0.0, nab.PROFILES[0])
     print(
         f"resolution: one window found instead of missed moves the standard score by about"
@@ -199,6 +200,34 @@ def _cross_validated(
     print(
         f"cross-validation and sensitivity: {len(memo)} file runs in "
         f"{time.perf_counter() - started:.0f} s"
+    )
+
+
+def _worst_explained(
+    files: list[nab.LabelledFile],
+    memo: tune.Memo,
+    cv: tune.CrossValidation,
+    scores: dict[float, dict[str, float]],
+) -> None:
+    """What the largest loss with the choices kept is made of: per held-out file, the windows
+    found and the false detections, before and after."""
+    factor, name = min(
+        ((f, n) for f in scores for n in scores[f]), key=lambda k: scores[k[0]][k[1]]
+    )
+    before = tune.held_out_detections(files, memo, cv.folds)
+    after = tune.held_out_detections(files, memo, tune.kept_folds(files, memo, cv, name, factor))
+    repeats = len({f.repeat for f in cv.folds})
+    print(
+        f"the largest loss ({name} x {factor:g}, choices kept) file by file, over"
+        f" {repeats} repeat(s): windows found, false detections"
+    )
+    for i in sorted(before):
+        if before[i] != after[i]:
+            (w0, f0), (w1, f1) = before[i], after[i]
+            print(f"  {files[i].name:<40} windows {w0} -> {w1}   false {f0:>3} -> {f1}")
+    total = [sum(v[k] for v in d.values()) for d in (before, after) for k in (0, 1)]
+    print(
+        f"  {'all files':<40} windows {total[0]} -> {total[2]}   false {total[1]:>3} -> {total[3]}"
     )
 
 

@@ -48,18 +48,6 @@ def score_generated(g: synthetic.Generated) -> np.ndarray:
     return score_series(parse_series(lines), SeriesConfig())
 
 
-def _found(f: nab.LabelledFile, scores: np.ndarray, threshold: float) -> tuple[int, int]:
-    """Windows with a detection, and detections outside every window, after probation."""
-    hit = np.asarray(scores) >= threshold
-    hit[: nab.probation_rows(len(scores))] = False
-    inside = np.zeros(len(scores), dtype=bool)
-    found = 0
-    for lo, hi in f.windows:
-        inside[lo : hi + 1] = True
-        found += bool(hit[lo : hi + 1].any())
-    return found, int((hit & ~inside).sum())
-
-
 @dataclass(frozen=True)
 class _Set:
     """One generated set scored by every detector."""
@@ -152,7 +140,7 @@ def _per_kind(sets: dict[str, _Set], thresholds: dict[str, float]) -> None:
             found = fp = windows = 0
             for g, sc in zip(s.generated, s.scores[OURS], strict=True):
                 if g.kind == kind:
-                    got, false = _found(g.file, sc, thresholds[name])
+                    got, false = nab.detections(g.file, sc, thresholds[name])
                     found, fp, windows = found + got, fp + false, windows + len(g.file.windows)
             line += f"{f'{found}/{windows}':>15}{fp:>17}"
         print(line)

@@ -200,6 +200,18 @@ def raw_at_threshold(
     return float(totals[admitted[-1]]) if admitted.size else null
 
 
+def detections(file: LabelledFile, scores: npt.ArrayLike, threshold: float) -> tuple[int, int]:
+    """Windows with a detection, and detections outside every window, after probation."""
+    hit = np.asarray(scores) >= threshold
+    hit[: probation_rows(len(hit))] = False
+    inside = np.zeros(len(hit), dtype=bool)
+    found = 0
+    for lo, hi in file.windows:
+        inside[lo : hi + 1] = True
+        found += bool(hit[lo : hi + 1].any())
+    return found, int((hit & ~inside).sum())
+
+
 def normalised_at(
     files: Sequence[LabelledFile],
     scores: Sequence[npt.ArrayLike],

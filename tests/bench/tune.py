@@ -325,14 +325,41 @@ def sensitivity(
     Each fold keeps its own choice with the one parameter changed, picks its threshold again on
     its training files and scores its held-out files, as ``cross_validate`` does.
     """
-    result = {}
-    for name in (f.name for f in dataclasses.fields(Params)):
-        folds = []
-        for fold in cv.folds:
-            params = scaled(fold.choice.params, {name: factor})
-            threshold = thresholds(files, scores_of(params), fold.train(len(files)), params)
-            folds.append(dataclasses.replace(fold, choice=Choice(params, threshold)))
-        result[name] = held_out_scores(files, scores_of, folds)[0]
+    return {
+        name: held_out_scores(files, scores_of, kept_folds(files, scores_of, cv, name, factor))[0]
+        for name in (f.name for f in dataclasses.fields(Params))
+    }
+
+
+def kept_folds(
+    files: Sequence[nab.LabelledFile],
+    scores_of: Scorer,
+    cv: CrossValidation,
+    name: str,
+    factor: float,
+) -> list[Fold]:
+    """``cv``'s folds with ``name`` times ``factor`` in each choice, thresholds chosen again."""
+    folds = []
+    for fold in cv.folds:
+        params = scaled(fold.choice.params, {name: factor})
+        threshold = thresholds(files, scores_of(params), fold.train(len(files)), params)
+        folds.append(dataclasses.replace(fold, choice=Choice(params, threshold)))
+    return folds
+
+
+def held_out_detections(
+    files: Sequence[nab.LabelledFile], scores_of: Scorer, folds: Sequence[Fold]
+) -> dict[int, tuple[int, int]]:
+    """Per held-out file, summed over repeats: windows found and false detections at each
+    fold's standard threshold."""
+    result: dict[int, tuple[int, int]] = {}
+    for fold in folds:
+        for i in fold.held_out:
+            found, false = nab.detections(
+                files[i], scores_of(fold.choice.params)[i], fold.choice.thresholds[0]
+            )
+            before = result.get(i, (0, 0))
+            result[i] = (before[0] + found, before[1] + false)
     return result
 
 

@@ -34,3 +34,14 @@ def test_a_file_without_windows_only_costs_its_false_positives() -> None:
     both = nab.score_corpus([with_window, without], [hit, noisy], STANDARD)
     assert both.raw == pytest.approx(STANDARD.tp - 2 * STANDARD.fp)
     assert both.normalised == pytest.approx(100.0 * (both.raw + STANDARD.fn) / 2)
+
+
+def test_detections_count_windows_found_once_and_every_false_row_after_probation() -> None:
+    f = _file("a", ((400, 499), (700, 799)))
+    hit = np.zeros(ROWS)
+    hit[[10, 410, 420, 600, 601]] = 0.7
+    hit[900] = 0.4
+    assert nab.probation_rows(ROWS) > 10
+    assert nab.detections(f, hit, 0.5) == (1, 2)
+    assert nab.detections(f, hit, 0.3) == (1, 3)
+    assert nab.detections(f, hit, 0.8) == (0, 0)

@@ -145,6 +145,25 @@ def test_a_rerun_keeps_each_fixed_parameter_changed_while_the_search_adapts() ->
     assert tune.sensitivity(files, scores_of, cv, 2.0)["winsor"] < 100.0
 
 
+def test_the_largest_loss_is_told_file_by_file() -> None:
+    files = [labelled(200, (150, 160)), labelled(200, (150, 160))]
+
+    # Perfect with the default winsor; doubled, file 1 misses and raises two false alarms.
+    def scores_of(params: Params) -> list[np.ndarray]:
+        s = np.zeros(200)
+        s[150] = 0.9
+        worse = s.copy()
+        if params.winsor != Params().winsor:
+            worse[150], worse[[80, 120]] = 0.0, 0.9
+        return [s, worse]
+
+    cv = tune.cross_validate(files, scores_of, tune.halves(2, repeats=2))
+    folds = tune.kept_folds(files, scores_of, cv, "winsor", 2.0)
+    assert all(f.choice.params.winsor == 2.0 * Params().winsor for f in folds)
+    assert tune.held_out_detections(files, scores_of, cv.folds) == {0: (2, 0), 1: (2, 0)}
+    assert tune.held_out_detections(files, scores_of, folds) == {0: (2, 0), 1: (0, 4)}
+
+
 def test_halves_split_every_file_once_per_repeat_reproducibly() -> None:
     splits = tune.halves(17, repeats=3, seed=5)
     assert splits == tune.halves(17, repeats=3, seed=5)
