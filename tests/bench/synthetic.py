@@ -15,7 +15,8 @@ Normal behaviour (the base of every file, each trait drawn from the seed):
 Anomalies, up to two of one kind per file, all after the probationary period:
 
 - ``spike``, ``dip``: one row far above or below;
-- ``level_shift``: the level moves and stays; ``trend_change``: it ramps away over 100 rows;
+- ``level_shift``: the level moves and stays; ``trend_change``: it ramps away over 100 rows
+  and stays (a second shift or ramp moves on from where the first left the level);
 - ``variance_burst``: 100 rows of much larger noise; ``stuck``: 200 rows holding one value;
 - ``missing_peak``: on one weekday the daily rise does not happen (a job that did not run,
   traffic that did not come); labelled where the rise should have reached a quarter of its height;
@@ -222,10 +223,9 @@ def _inject(
     elif kind == "dip":
         x[at] -= size
     elif kind == "level_shift":
-        x[at:end] += rng.choice([-1, 1]) * 0.6 * size
+        x[at:] += rng.choice([-1, 1]) * 0.6 * size
     elif kind == "trend_change":
-        ramp = np.minimum(np.arange(end - at) / 100.0, 1.0)
-        x[at:end] += rng.choice([-1, 1]) * size * ramp
+        x[at:] += rng.choice([-1, 1]) * size * np.minimum(np.arange(x.size - at) / 100.0, 1.0)
     elif kind == "variance_burst":
         span = min(100, end - at)
         x[at : at + span] += rng.standard_normal(span) * 4 * sigma
@@ -248,8 +248,7 @@ def _inject(
         x[rows] += _spikes(rng, shape, rows)
     elif kind == "slow_drift":
         length = rng.uniform(200, 450)
-        ramp = np.minimum(np.arange(end - at) / length, 1.0)
-        x[at:end] += rng.choice([-1, 1]) * size * ramp
+        x[at:] += rng.choice([-1, 1]) * size * np.minimum(np.arange(x.size - at) / length, 1.0)
         return at + int(np.ceil(length * 2.5 * sigma / size))
     return at
 

@@ -108,6 +108,20 @@ def test_daily_anomalies_change_the_day_they_label(generated) -> None:
     assert checked >= 4
 
 
+@pytest.mark.parametrize("kind", ["level_shift", "trend_change", "slow_drift"])
+def test_a_second_shift_moves_on_from_the_first(kind: str) -> None:
+    """Shifts and drifts stay: a second one moves the level from where the first left it,
+    never back to where it was (which could leave a labelled anomaly with nothing to see)."""
+    rng = np.random.default_rng(3)
+    shape = dataclasses.replace(synthetic.draw_shape(rng, kind, 300), sigma=1.0)
+    x = np.zeros(synthetic.ROWS)
+    t_s = 300.0 * np.arange(synthetic.ROWS)
+    for at, end in ((1000, 2000), (2000, synthetic.ROWS)):
+        before = x[at - 1]
+        synthetic._inject(rng, x, kind, at, end, shape, t_s, 0.0)
+        assert abs(x[end - 1] - before) >= 6.0 * 0.6, (kind, at)
+
+
 def test_files_without_anomaly_vary_like_the_others() -> None:
     shapes = [g.shape for g in synthetic.generate(11, 12) if g.kind == synthetic.NONE]
     assert any(s.daily for s in shapes)
