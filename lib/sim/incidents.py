@@ -5,8 +5,9 @@ Phases of an incident, in buckets:
     first_bucket ─ precursor ─ start_bucket ─ visible ─ end_bucket ─ settling ─ last_bucket
 
 ``end_bucket`` is ``min(start + duration, recovered_at)`` (never before the start). Cascade
-groups act ``lag_buckets`` later than the targets and have no precursor. ``last_bucket`` is
-exclusive: from it on, every metric the incident touched is back to its healthy value.
+groups act ``lag_buckets`` later than the targets and have no precursor, nor has an injected
+incident (an operator's drill starts when it is made). ``last_bucket`` is exclusive: from it
+on, every metric the incident touched is back to its healthy value.
 """
 
 from __future__ import annotations
@@ -234,6 +235,10 @@ def impact_of(fleet: Fleet, incident: Incident, overrides: Overrides) -> Impact:
         end = max(start, min(end, recovered_at))
     precursor_end = start if recovered_at is None else min(start, recovered_at)
     first = min(start - precursor_buckets(failure, fleet.bucket_seconds), precursor_end)
+    if incident.injected:
+        # An operator's drill starts when it is made: a precursor would play in buckets
+        # already observed, and change the past after the fact.
+        first = precursor_end
     groups = reach_groups(fleet, incident)
     if end > start:
         lag = max(g.lag_buckets for g in groups)
