@@ -32,6 +32,7 @@ from lib.sim.incidents import (
     check_targets,
     hop_buckets,
     impact_of,
+    lead_buckets,
     precursor_buckets,
     settle_buckets,
 )
@@ -160,7 +161,7 @@ def _span(fleet: Fleet, incident: Incident) -> tuple[int, int]:
     bs = fleet.bucket_seconds
     failure = incident.failure
     lag = max(HOPS[reach] for reach in failure.reaches) * hop_buckets(bs)
-    first = incident.start_bucket - precursor_buckets(failure, bs)
+    first = incident.start_bucket - lead_buckets(incident, bs)
     return first, incident.start_bucket + incident.duration_buckets + settle_buckets(bs) + lag
 
 
