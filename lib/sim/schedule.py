@@ -206,9 +206,9 @@ def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> l
             continue
         if any(clash(inc, span, pool[j], spans[j]) for j in range(i)):
             continue
-        if any(
-            o.start_bucket <= inc.start_bucket and clash(inc, span, o, so) for o, so in injected
-        ):
+        # A drill wins over the scheduled failures it overlaps that have not begun to act when
+        # it is made; one whose precursor already plays was observed and stays.
+        if any(o.start_bucket <= span[0] and clash(inc, span, o, so) for o, so in injected):
             continue
         kept.append(inc)
     return kept
