@@ -5,8 +5,9 @@ Phases of an incident, in buckets:
     first_bucket ─ precursor ─ start_bucket ─ visible ─ end_bucket ─ settling ─ last_bucket
 
 ``end_bucket`` is ``min(start + duration, recovered_at)`` (never before the start). Cascade
-groups act ``lag_buckets`` later than the targets and have no precursor. ``last_bucket`` is
-exclusive: from it on, every metric the incident touched is back to its healthy value.
+groups act ``lag_buckets`` later than the targets and have no precursor, nor has an injected
+incident (an operator's drill starts when it is made). ``last_bucket`` is exclusive: from it
+on, every metric the incident touched is back to its healthy value.
 """
 
 from __future__ import annotations
@@ -182,6 +183,13 @@ def precursor_buckets(failure: FailureType, bucket_seconds: int) -> int:
     return ceil(failure.precursor_s / bucket_seconds)
 
 
+def lead_buckets(incident: Incident, bucket_seconds: int) -> int:
+    """Buckets ``incident`` acts before its start: its type's precursor, none for an
+    operator's drill (it starts when it is made: a precursor would play in buckets already
+    observed, and change the past after the fact)."""
+    return 0 if incident.injected else precursor_buckets(incident.failure, bucket_seconds)
+
+
 def settle_buckets(bucket_seconds: int) -> int:
     """Buckets of settling after the end; the last one is still short of normal."""
     return max(0, ceil(SETTLE_S / bucket_seconds) - 1)
@@ -233,7 +241,7 @@ def impact_of(fleet: Fleet, incident: Incident, overrides: Overrides) -> Impact:
     if recovered_at is not None:
         end = max(start, min(end, recovered_at))
     precursor_end = start if recovered_at is None else min(start, recovered_at)
-    first = min(start - precursor_buckets(failure, fleet.bucket_seconds), precursor_end)
+    first = min(start - lead_buckets(incident, fleet.bucket_seconds), precursor_end)
     groups = reach_groups(fleet, incident)
     if end > start:
         lag = max(g.lag_buckets for g in groups)

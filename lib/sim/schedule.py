@@ -32,6 +32,7 @@ from lib.sim.incidents import (
     check_targets,
     hop_buckets,
     impact_of,
+    lead_buckets,
     precursor_buckets,
     settle_buckets,
 )
@@ -160,7 +161,7 @@ def _span(fleet: Fleet, incident: Incident) -> tuple[int, int]:
     bs = fleet.bucket_seconds
     failure = incident.failure
     lag = max(HOPS[reach] for reach in failure.reaches) * hop_buckets(bs)
-    first = incident.start_bucket - precursor_buckets(failure, bs)
+    first = incident.start_bucket - lead_buckets(incident, bs)
     return first, incident.start_bucket + incident.duration_buckets + settle_buckets(bs) + lag
 
 
@@ -205,9 +206,9 @@ def scheduled_between(fleet: Fleet, b0: int, b1: int, overrides: Overrides) -> l
             continue
         if any(clash(inc, span, pool[j], spans[j]) for j in range(i)):
             continue
-        if any(
-            o.start_bucket <= inc.start_bucket and clash(inc, span, o, so) for o, so in injected
-        ):
+        # A drill wins over the scheduled failures it overlaps that have not begun to act when
+        # it is made; one whose precursor already plays was observed and stays.
+        if any(o.start_bucket <= span[0] and clash(inc, span, o, so) for o, so in injected):
             continue
         kept.append(inc)
     return kept

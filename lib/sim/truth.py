@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lib.sim.benign import benign_between
 from lib.sim.fleet import Fleet
-from lib.sim.incidents import Impact, Overrides, precursor_buckets
+from lib.sim.incidents import Impact, Overrides, lead_buckets
 from lib.sim.schedule import impacts_between
 
 
@@ -64,7 +64,7 @@ def truth_event(impact: Impact, bucket_seconds: int) -> TruthEvent:
         benign=failure.benign,
         magnitude=incident.magnitude,
         shape=str(failure.shape),
-        precursor_bucket=start - precursor_buckets(failure, bucket_seconds),
+        precursor_bucket=start - lead_buckets(incident, bucket_seconds),
         start_bucket=start,
         critical_bucket=start + incident.onset_buckets(bucket_seconds),
         end_bucket=impact.end_bucket,

@@ -256,11 +256,9 @@ class _History(dict[str, float]):
 
 
 def api_recomputed(world: EvalWorld, bucket: int) -> Api:
-    """What the API says now about a past bucket: each server's metrics from its history.
-
-    Not what the fleet API showed then: an incident injected later may have a precursor that
-    reaches back before its start, and the simulator computes any bucket with what it knows
-    now. Statuses are not in the history; cases that need them are not asked about the past.
+    """What the API says now about a past bucket: each server's metrics from its history, as
+    a question ``at`` that bucket reads them. Statuses are not in the history; cases that need
+    them are not asked about the past.
     """
     fleet = world.client.get("/api/fleet", params={"limit": 500}).json()
     servers = [

@@ -76,6 +76,10 @@ def axe(page: Page) -> list[dict[str, Any]]:
     axe-core is not deployed: the browser fetches it from a same-origin URL (the CSP allows
     'self' scripts only) that the test answers from node_modules, never the app.
     """
+    if not AXE.exists():
+        # Else the route below fails inside Playwright's listener, the script tag never loads
+        # and the test hangs until pytest's timeout (a fresh worktree has no node_modules).
+        pytest.fail(f"axe-core is missing at {AXE}: `make vendor` installs it")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.route(f"**{AXE_URL}", lambda route: route.fulfill(path=AXE))
         page.add_script_tag(url=AXE_URL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import numpy as np
 import pytest
 
 from lib.clock import FixedClock
@@ -13,6 +14,7 @@ from lib.engine.operator import acknowledge_alert, inject, resolve
 from lib.engine.pipeline import EARLY_RECHECK
 from lib.engine.world import RECOVERED, WORLD_KEY
 from lib.errors import Conflict, NotFound, ValidationError
+from lib.sim import Overrides, window
 from lib.store.memory_kv import MemoryKv
 from lib.store.sqlite_repository import SqliteRepository
 from tests.bench.bench_diagnose import spread
@@ -50,6 +52,38 @@ def test_the_first_call_starts_now_and_a_repeat_is_idle(repo: SqliteRepository) 
     report = engine.maybe_advance(clock.now())
     assert report.outcome == "advanced"
     assert report.processed == (first.bucket + 1, first.bucket + 21)
+
+
+@pytest.mark.parametrize(
+    ("failure_type", "server"),
+    [("database_timeout", "db-01"), ("security_breach", "api-02"), ("api_failure", "api-01")],
+)
+def test_an_injection_never_changes_what_was_already_observed(
+    repo: SqliteRepository, failure_type: str, server: str
+) -> None:
+    """A failure whose type has a precursor, injected now, used to play its precursor in
+    buckets already seen: the past moved after the fact (a browser test caught an alert
+    stamped two buckets before its injection). A drill has no precursor."""
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock)
+    engine.advance(clock.now())
+    now_bucket = engine.buckets.bucket_of(clock.now())
+    incident = inject(engine, clock.now(), failure_type, [server], 600, "severe")
+    assert incident.start_bucket == now_bucket + 1
+    fleet = engine.fleet
+    before = window(fleet, now_bucket - 60, now_bucket + 1, Overrides(failures_enabled=False))
+    after = window(
+        fleet,
+        now_bucket - 60,
+        now_bucket + 1,
+        Overrides(injected=(incident,), failures_enabled=False),
+    )
+    np.testing.assert_array_equal(after, before)
+    # From the next bucket on, the drill plays.
+    ahead = (now_bucket + 1, now_bucket + 41)
+    quiet = window(fleet, *ahead, Overrides(failures_enabled=False))
+    moved = window(fleet, *ahead, Overrides(injected=(incident,), failures_enabled=False))
+    assert not np.array_equal(moved, quiet)
 
 
 def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRepository) -> None:

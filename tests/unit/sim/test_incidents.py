@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lib.errors import ValidationError
@@ -9,12 +11,14 @@ from lib.sim import Fleet, Incident, Overrides, build_fleet, impact_of
 from lib.sim.failures import Reach
 from lib.sim.incidents import check_targets, settle_buckets
 from lib.sim.roles import API, DATABASE, LOADBALANCER, WEB
+from lib.sim.truth import truth_events
 
 
 def _incident(
     fleet: Fleet, kind: str, server: str, start: int = 1000, length: int = 200
 ) -> Incident:
-    return Incident(f"t-{kind}", kind, (fleet.index_of(server),), start, length, injected=True)
+    """A failure as the seeded schedule would have it (precursor included)."""
+    return Incident(f"t-{kind}", kind, (fleet.index_of(server),), start, length)
 
 
 def test_incident_validates_its_fields() -> None:
@@ -87,6 +91,19 @@ def test_phases_follow_duration_and_recovery(fleet: Fleet) -> None:
     assert before.end_bucket == 1000
     assert before.precursor_end == 980
     assert before.last_bucket == 980
+
+
+def test_an_operators_drill_has_no_precursor(fleet: Fleet) -> None:
+    """It starts when it is made: a precursor would play in buckets already observed."""
+    drill = replace(_incident(fleet, "cpu_overload", "api-01"), injected=True)
+    impact = impact_of(fleet, drill, Overrides())
+    assert impact.first_bucket == impact.precursor_end == 1000
+    assert (
+        truth_events(fleet, 900, 1100, Overrides(injected=(drill,), failures_enabled=False))[
+            0
+        ].precursor_bucket
+        == 1000
+    )
 
 
 def test_database_timeout_reaches_apis_then_webs(fleet: Fleet) -> None:

@@ -26,8 +26,9 @@ START = 3000
 
 
 def _inject(fleet: Fleet, kind: str, server: str, **recovered: int) -> tuple[Incident, Overrides]:
-    """A severe ``kind`` on ``server``: its onset, then 300 buckets at full effect."""
-    drawn = Incident("ops-1", kind, (fleet.index_of(server),), START, 1, True, "severe")
+    """A severe ``kind`` on ``server`` (as scheduled, precursor included): its onset, then 300
+    buckets at full effect."""
+    drawn = Incident("ops-1", kind, (fleet.index_of(server),), START, 1, False, "severe")
     incident = replace(drawn, duration_buckets=drawn.onset_buckets(3) + 300)
     return incident, Overrides(
         injected=(incident,), recovered_at=recovered, failures_enabled=False, benign_enabled=False

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.sim import FAILURE_TYPES, Fleet, Incident, Overrides, impact_of, incidents_between
+from lib.sim import FAILURE_TYPES, Fleet, Incident, Overrides, impact_of, incidents_between, window
+from lib.sim.incidents import precursor_buckets
 from lib.sim.schedule import impacts_between
 from tests.unit.sim.conftest import DAY, QUIET
 
@@ -78,9 +80,8 @@ def test_scheduled_incidents_never_share_a_server_at_the_same_time(fleet: Fleet)
 def test_injected_incidents_are_merged_and_win_over_later_scheduled_ones(fleet: Fleet) -> None:
     scheduled = incidents_between(fleet, 0, DAY, Overrides())
     victim = scheduled[3]
-    injected = Incident(
-        "ops-1", victim.type, victim.targets, victim.start_bucket - 5, 400, injected=True
-    )
+    first = victim.start_bucket - precursor_buckets(victim.failure, fleet.bucket_seconds)
+    injected = Incident("ops-1", victim.type, victim.targets, first - 5, 400, injected=True)
     merged = incidents_between(fleet, 0, DAY, Overrides(injected=(injected,)))
     ids = [i.id for i in merged]
     assert "ops-1" in ids
@@ -90,6 +91,21 @@ def test_injected_incidents_are_merged_and_win_over_later_scheduled_ones(fleet: 
         fleet, 0, DAY, Overrides(injected=(injected,), failures_enabled=False, benign_enabled=False)
     )
     assert quiet == (injected,)
+
+
+def test_a_drill_never_removes_a_failure_already_observed(fleet: Fleet) -> None:
+    """A scheduled failure whose precursor already played when a drill arrives on its server
+    used to be dropped for the drill: its precursor vanished from buckets already observed."""
+    scheduled = incidents_between(fleet, 0, DAY, Overrides())
+    early = next(i for i in scheduled if precursor_buckets(i.failure, fleet.bucket_seconds) > 2)
+    drill = Incident(
+        "ops-1", "application_crash", early.targets, early.start_bucket - 1, 400, injected=True
+    )
+    past = (early.start_bucket - 100, drill.start_bucket)
+    np.testing.assert_array_equal(
+        window(fleet, *past, Overrides(injected=(drill,))), window(fleet, *past, Overrides())
+    )
+    assert early.id in {i.id for i in incidents_between(fleet, 0, DAY, Overrides((drill,)))}
 
 
 def test_recovery_shortens_but_never_reshuffles_the_schedule(fleet: Fleet) -> None:
