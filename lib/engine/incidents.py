@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from lib.diagnose import Diagnosis
+from lib.diagnose.classify import MAX_LOG_LINES
 from lib.engine import reasons
 from lib.engine.reasons import Reason
 from lib.engine.world import IncidentTrack
@@ -110,6 +111,28 @@ def effect_bucket(track: IncidentTrack) -> int | None:
     """Where a new track's plan first changes the world or the alert levels."""
     changes = [b for b, event, _ in track.plan if event in ("recovered", "escalated")]
     return min(changes) if changes else None
+
+
+def with_new_logs(t: IncidentTrack, d: Diagnosis, ids: tuple[str, ...]) -> IncidentTrack:
+    """``t`` with the log lines of ``d``, its failure diagnosed again, that it did not show
+    yet, up to ``MAX_LOG_LINES``: a failure detected at its first signs writes its lines
+    after, and the evidence gathers them while the incident is open. ``t`` itself when
+    nothing is new or ``d`` is another failure (another root or type)."""
+    if d.root != t.root or d.type != t.type or not t.diagnosis:
+        return t
+    evidence = t.diagnosis.get("evidence", {})
+    shown = list(evidence.get("logs", []))
+    room = MAX_LOG_LINES - len(shown)
+    known = {(line["bucket"], line["server"], line["message"]) for line in shown}
+    fresh = [
+        line
+        for line in d.to_dict(ids)["evidence"]["logs"]
+        if (line["bucket"], line["server"], line["message"]) not in known
+    ][: max(room, 0)]
+    if not fresh:
+        return t
+    grown = {**evidence, "logs": shown + fresh}
+    return replace(t, diagnosis={**t.diagnosis, "evidence": grown})
 
 
 def attached(t: IncidentTrack, group_id: str) -> IncidentTrack:

@@ -30,6 +30,7 @@ from lib.engine.incidents import (
     joinable,
     joined,
     new_track,
+    with_new_logs,
 )
 from lib.engine.observe import observe
 from lib.engine.records import Event, alert_writes, incident_event, incident_record
@@ -231,7 +232,10 @@ def _incidents_of(
             # Its root already belongs to an open incident and shows nothing else: the same
             # failure alerting again. A different failure on a server that an incident
             # reaches (a DNS failure on a web server behind a dark balancer) is its own.
-            tracks[owner.id] = attached(owner, group.id)
+            grown = with_new_logs(owner, d, fleet.ids)
+            if grown is not owner:
+                batch.write("upsert_incidents", [incident_record(fleet, grown)])
+            tracks[owner.id] = attached(grown, group.id)
             seen |= set(owner.servers)
             continue
         if not d.is_incident:

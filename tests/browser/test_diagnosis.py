@@ -37,7 +37,7 @@ def diagnosed() -> Iterator[tuple[Console, dict[str, Any]]]:
         console.post(
             "/incidents", {"type": "database_timeout", "servers": [target], "duration_s": 900}
         )
-        yield console, diagnosed_on(console, target)
+        yield console, with_log_evidence(console, diagnosed_on(console, target))
     finally:
         consoles.close()
 
@@ -50,6 +50,20 @@ def diagnosed_on(console: Console, target: str, within_s: float = 90) -> dict[st
                 return i
         time.sleep(1)
     pytest.fail(f"no diagnosed incident on {target} within {within_s} s")
+
+
+def with_log_evidence(
+    console: Console, incident: dict[str, Any], within_s: float = 60
+) -> dict[str, Any]:
+    """The incident once its evidence shows log lines: detected at its first signs, a failure
+    writes most of them after, and the open incident gathers them."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        now = current(console, incident)
+        if now["diagnosis"]["evidence"]["logs"]:
+            return now
+        time.sleep(1)
+    pytest.fail(f"{incident['id']} showed no log line within {within_s} s")
 
 
 def current(console: Console, incident: dict[str, Any]) -> dict[str, Any]:

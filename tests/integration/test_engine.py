@@ -86,6 +86,36 @@ def test_an_injection_never_changes_what_was_already_observed(
     assert not np.array_equal(moved, quiet)
 
 
+def test_an_open_incident_gathers_the_log_lines_written_after_it_was_detected(
+    repo: SqliteRepository,
+) -> None:
+    """Detected at its first signs, a database timeout writes most of its log lines after:
+    the stored evidence gathers them, the lines shown at detection first."""
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 10)
+    inject(engine, clock.now(), "database_timeout", ["db-01"], 1800, "severe")
+    detected = None
+    for _ in range(12 * 20):  # bucket by bucket: the evidence as it stood at detection
+        clock.advance(3)
+        events = engine.advance(clock.now()).events
+        detected = next((e for e in events if e.data.get("change") == "detected"), None)
+        if detected is not None:
+            break
+    assert detected is not None
+    first = repo.get_incident(detected.data["id"])
+    assert first is not None
+    at_detection = first.diagnosis["evidence"]["logs"]
+    run_minutes(engine, clock, 6)
+    record = repo.get_incident(detected.data["id"])
+    assert record is not None
+    logs = record.diagnosis["evidence"]["logs"]
+    assert len(logs) > len(at_detection)
+    assert logs[: len(at_detection)] == at_detection
+    assert any(line["source"] == "postgres" for line in logs)
+
+
 def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRepository) -> None:
     clock = FixedClock(START)
     engine, kv = make_engine(repo, clock, recovery_success_rate=1.0)

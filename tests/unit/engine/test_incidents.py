@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lib.diagnose import Hypothesis
-from lib.engine.incidents import QUIET_BUCKETS, attached, closing, joinable
+from lib.diagnose import Diagnosis, Hypothesis
+from lib.diagnose.classify import MAX_LOG_LINES
+from lib.diagnose.model import ObservedLog
+from lib.engine.incidents import QUIET_BUCKETS, attached, closing, joinable, with_new_logs
 from lib.engine.recovery import MAX_ATTEMPTS, plan_recovery, strategies_for
 from lib.engine.world import IncidentTrack
 
@@ -120,3 +122,32 @@ def test_more_of_the_same_failure_nearby_joins_one_incident() -> None:
     assert joinable({TRACK.id: TRACK}, D(), elsewhere) is None  # type: ignore[arg-type]
     fixed = replace(TRACK, recovered_bucket=110)
     assert joinable({TRACK.id: fixed}, D(), regions) is None  # type: ignore[arg-type]
+
+
+IDS = tuple(f"srv-{i:02d}" for i in range(20))
+
+
+def diagnosis(lines: range, *, root: int = 12, kind: str = "cpu_overload") -> Diagnosis:
+    logs = tuple(ObservedLog(100 + i, root, "WARN", "kernel", f"load {i}") for i in lines)
+    return Diagnosis(kind, 0.7, (), root, (root,), 95, (), logs, "", "")
+
+
+def test_log_lines_written_after_detection_join_the_evidence() -> None:
+    """Detected at its first signs, a failure writes its log lines after: the evidence the
+    incident shows gathers them while it is open, the first ones kept, up to the cap."""
+    track = replace(TRACK, diagnosis=diagnosis(range(0)).to_dict(IDS))
+    assert with_new_logs(track, diagnosis(range(0)), IDS) is track
+    grown = with_new_logs(track, diagnosis(range(2)), IDS)
+    assert [line["message"] for line in grown.diagnosis["evidence"]["logs"]] == ["load 0", "load 1"]
+    assert grown.diagnosis["type"] == track.diagnosis["type"]
+    # The same lines again are nothing new; more are added after them, up to the cap.
+    assert with_new_logs(grown, diagnosis(range(2)), IDS) is grown
+    full = with_new_logs(grown, diagnosis(range(1, 20)), IDS)
+    messages = [line["message"] for line in full.diagnosis["evidence"]["logs"]]
+    assert messages == [f"load {i}" for i in range(MAX_LOG_LINES)]
+
+
+def test_another_failure_adds_nothing_to_the_evidence() -> None:
+    track = replace(TRACK, diagnosis=diagnosis(range(0)).to_dict(IDS))
+    assert with_new_logs(track, diagnosis(range(3), root=13), IDS) is track
+    assert with_new_logs(track, diagnosis(range(3), kind="memory_leak"), IDS) is track
