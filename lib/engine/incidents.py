@@ -117,21 +117,21 @@ def with_new_logs(t: IncidentTrack, d: Diagnosis, ids: tuple[str, ...]) -> Incid
     """``t`` with the log lines of ``d``, its failure diagnosed again, that it did not show
     yet, up to ``MAX_LOG_LINES``: a failure detected at its first signs writes its lines
     after, and the evidence gathers them while the incident is open. ``t`` itself when
-    nothing is new or ``d`` is another failure (another root or type)."""
-    if d.root != t.root or d.type != t.type or not t.diagnosis:
-        return t
+    nothing is new, the evidence is full, or ``d`` is another failure (another root or type)."""
     evidence = t.diagnosis.get("evidence", {})
     shown = list(evidence.get("logs", []))
     room = MAX_LOG_LINES - len(shown)
-    known = {(line["bucket"], line["server"], line["message"]) for line in shown}
-    fresh = [
-        line
-        for line in d.to_dict(ids)["evidence"]["logs"]
-        if (line["bucket"], line["server"], line["message"]) not in known
-    ][: max(room, 0)]
+    if d.root != t.root or d.type != t.type or not t.diagnosis or room <= 0:
+        return t
+
+    def key(line: dict[str, object]) -> tuple[object, ...]:
+        return line["bucket"], line["server"], line["message"]
+
+    known = {key(line) for line in shown}
+    fresh = [line for line in d.to_dict(ids)["evidence"]["logs"] if key(line) not in known]
     if not fresh:
         return t
-    grown = {**evidence, "logs": shown + fresh}
+    grown = {**evidence, "logs": shown + fresh[:room]}
     return replace(t, diagnosis={**t.diagnosis, "evidence": grown})
 
 

@@ -225,10 +225,8 @@ def _worst_explained(
         if before[i] != after[i]:
             (w0, f0), (w1, f1) = before[i], after[i]
             print(f"  {files[i].name:<40} windows {w0} -> {w1}   false {f0:>3} -> {f1}")
-    total = [sum(v[k] for v in d.values()) for d in (before, after) for k in (0, 1)]
-    print(
-        f"  {'all files':<40} windows {total[0]} -> {total[2]}   false {total[1]:>3} -> {total[3]}"
-    )
+    (w0, f0), (w1, f1) = (tuple(map(sum, zip(*d.values(), strict=True))) for d in (before, after))
+    print(f"  {'all files':<40} windows {w0} -> {w1}   false {f0:>3} -> {f1}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -42,14 +42,26 @@ def diagnosed() -> Iterator[tuple[Console, dict[str, Any]]]:
         consoles.close()
 
 
-def diagnosed_on(console: Console, target: str, within_s: float = 90) -> dict[str, Any]:
+def polled(find: Callable[[], dict[str, Any] | None], within_s: float, what: str) -> dict[str, Any]:
+    """What ``find`` returns once it returns something, asked every second for ``within_s``."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        for i in console.api("/incidents")["incidents"]:
-            if i["diagnosis"] and target in i["diagnosis"]["affected"]:
-                return i
+        found = find()
+        if found is not None:
+            return found
         time.sleep(1)
-    pytest.fail(f"no diagnosed incident on {target} within {within_s} s")
+    pytest.fail(f"{what} within {within_s} s")
+
+
+def diagnosed_on(console: Console, target: str, within_s: float = 90) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        incidents = console.api("/incidents")["incidents"]
+        return next(
+            (i for i in incidents if i["diagnosis"] and target in i["diagnosis"]["affected"]),
+            None,
+        )
+
+    return polled(find, within_s, f"no diagnosed incident on {target}")
 
 
 def with_log_evidence(
@@ -57,13 +69,12 @@ def with_log_evidence(
 ) -> dict[str, Any]:
     """The incident once its evidence shows log lines: detected at its first signs, a failure
     writes most of them after, and the open incident gathers them."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
+
+    def find() -> dict[str, Any] | None:
         now = current(console, incident)
-        if now["diagnosis"]["evidence"]["logs"]:
-            return now
-        time.sleep(1)
-    pytest.fail(f"{incident['id']} showed no log line within {within_s} s")
+        return now if now["diagnosis"]["evidence"]["logs"] else None
+
+    return polled(find, within_s, f"{incident['id']} showed no log line")
 
 
 def current(console: Console, incident: dict[str, Any]) -> dict[str, Any]:
