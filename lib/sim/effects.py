@@ -21,6 +21,8 @@ rounds it back to float32, so a bucket's numbers do not depend on the window aro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -33,21 +35,47 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-def apply_impact(
-    values: F32, b0: int, impact: Impact, columns: npt.NDArray[np.intp], bucket_seconds: int
+_OP_ORDER = (Op.SET, Op.MUL, Op.ADD)
+"""How effects on one cell compose, whichever incident came first: a state is set (a dead
+process serves nothing), load is scaled (a dark balancer cuts its servers' traffic), then
+work of its own is added (an intruder's CPU and upload, which no traffic cut removes)."""
+
+
+def composition_order(impact: Impact) -> tuple[int, str, tuple[int, ...], int]:
+    """What orders incidents acting on the same cells: what they are, never their id."""
+    incident = impact.incident
+    return (incident.start_bucket, incident.type, incident.targets, incident.draw)
+
+
+def apply_impacts(
+    values: F32,
+    b0: int,
+    impacts: Sequence[Impact],
+    columns: npt.NDArray[np.intp],
+    bucket_seconds: int,
 ) -> None:
-    """Apply ``impact`` in place to ``values`` (``float32[bucket, column, metric]`` from ``b0``).
+    """Apply ``impacts`` in place to ``values`` (``float32[bucket, column, metric]`` from
+    ``b0``): every set effect, then every scaling, then every addition, each in
+    ``composition_order``, so that two concurrent incidents compose the same whatever their
+    ids (an operator's drill has a random one).
 
     ``columns[s]`` is the column of global server ``s`` in ``values``, or -1 if absent.
     """
-    for lo, hi, cols, effects, intensity, elapsed_s in _blocks(
-        values.shape[0], b0, impact, columns, bucket_seconds
-    ):
-        block = values[lo - b0 : hi - b0, cols].astype(np.float64)
-        for effect in effects:
-            strength = _strength(impact, effect, intensity, elapsed_s)
-            block[:, :, effect.metric] = _change(block[:, :, effect.metric], effect, strength)
-        values[lo - b0 : hi - b0, cols] = block.astype(np.float32)
+    blocks = [
+        (impact, block)
+        for impact in sorted(impacts, key=composition_order)
+        for block in _blocks(values.shape[0], b0, impact, columns, bucket_seconds)
+    ]
+    for op in _OP_ORDER:
+        for impact, (lo, hi, cols, effects, intensity, elapsed_s) in blocks:
+            chosen = [e for e in effects if e.op is op]
+            if not chosen:
+                continue
+            block = values[lo - b0 : hi - b0, cols].astype(np.float64)
+            for effect in chosen:
+                strength = _strength(impact, effect, intensity, elapsed_s)
+                block[:, :, effect.metric] = _change(block[:, :, effect.metric], effect, strength)
+            values[lo - b0 : hi - b0, cols] = block.astype(np.float32)
 
 
 def paint_truth(

@@ -529,7 +529,7 @@ _CATALOGUE: Final = (
             (
                 Reach.TARGET,
                 (
-                    _e(NET_OUT, MUL, 8.0, Wave.PULSE),
+                    _e(NET_OUT, ADD, 800.0, Wave.PULSE),
                     _e(CPU, ADD, 38.0),
                     _e(CONNECTIONS, MUL, 2.5),
                     _e(LOAD1, MUL, 2.2),

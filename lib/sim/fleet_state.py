@@ -26,7 +26,7 @@ import numpy.typing as npt
 from lib.errors import ValidationError
 from lib.sim.baseline import healthy_at_knots, knot_buckets
 from lib.sim.benign import benign_between
-from lib.sim.effects import apply_impact, paint_truth
+from lib.sim.effects import apply_impacts, paint_truth
 from lib.sim.fleet import Fleet
 from lib.sim.health import assess
 from lib.sim.incidents import Impact, Incident, Overrides
@@ -218,8 +218,13 @@ def _window(
     values = blended.reshape(-1, chosen.size, len(METRICS))[offset : offset + b1 - b0]
     impacts = impacts_between(fleet, b0, b1, overrides)
     columns = _columns(fleet, chosen)
-    for impact in benign_between(fleet, b0, b1, overrides) + impacts:
-        apply_impact(values, b0, impact, columns, fleet.bucket_seconds)
+    apply_impacts(
+        values,
+        b0,
+        benign_between(fleet, b0, b1, overrides) + impacts,
+        columns,
+        fleet.bucket_seconds,
+    )
     return values, impacts
 
 

@@ -221,6 +221,10 @@ def effects_at(
     return found
 
 
+def _what(i: Incident) -> tuple[int, str, tuple[int, ...], int]:
+    return (i.start_bucket, i.type, i.targets, i.draw)
+
+
 def reference_window(
     fleet: Fleet, b0: int, b1: int, overrides: Overrides, servers: list[int]
 ) -> tuple[list[list[list[float]]], list[list[list[int]]]]:
@@ -244,12 +248,22 @@ def reference_window(
             v0, v1 = knots[k], knots[k + 1]
             row = [f32(f32(f32(v1[m] - v0[m]) * weight) + v0[m]) for m in range(N_METRICS)]
             marks = truth[b - b0][column]
-            for impact in applied:
-                work = list(row)
-                for effect, strength in effects_at(impact, server, b, fleet.bucket_seconds):
-                    work[effect.metric] = change(work[effect.metric], effect, strength)
+            acting = [(i, effects_at(i, server, b, fleet.bucket_seconds)) for i in applied]
+            # Incidents compose by what they are (start, type, targets, draw), never their id.
+            composing = sorted(acting, key=lambda pair: _what(pair[0].incident))
+            for impact, effects in acting:
+                for effect, strength in effects:
                     if strength > 0:
                         marks[effect.metric] = index_of[id(impact)]
-                row = [f32(v) for v in work]
+            # Every set effect, then every scaling, then every addition, each in event order.
+            for op in (Op.SET, Op.MUL, Op.ADD):
+                for _, effects in composing:
+                    chosen = [(e, strength) for e, strength in effects if e.op is op]
+                    if not chosen:
+                        continue
+                    work = list(row)
+                    for effect, strength in chosen:
+                        work[effect.metric] = change(work[effect.metric], effect, strength)
+                    row = [f32(v) for v in work]
             values[b - b0][column] = row
     return values, truth

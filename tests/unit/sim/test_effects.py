@@ -129,3 +129,29 @@ def test_recovery_settles_back_to_normal(fleet: Fleet, quiet: np.ndarray, kind: 
     settling = gap[recovered_at - SPAN[0] - 1 : back]
     assert settling[-1] < 0.2 * settling[0]
     assert (np.diff(settling) <= 1e-3 * (1 + settling[:-1])).mean() > 0.8  # mostly decreasing
+
+
+def test_concurrent_incidents_compose_the_same_whatever_their_ids(fleet: Fleet) -> None:
+    """A breach on a web server whose balancer goes dark at the same moment: the cut scales
+    the traffic, the intruder's work comes on top, whichever incident sorts first."""
+    quiet = Overrides(failures_enabled=False, benign_enabled=False)
+    dark = _incident(fleet, "load_balancer_down")
+    behind = next(
+        s for g in impact_of(fleet, dark, quiet).groups if g.reach is Reach.CALLEES
+        for s in g.servers
+    )  # fmt: skip
+
+    def hit(dark_id: str, breach_id: str) -> np.ndarray:
+        breach = Incident(breach_id, "security_breach", (behind,), START, 600, injected=True,
+                          magnitude="severe", draw=7)  # fmt: skip
+        both = replace(quiet, injected=(replace(dark, id=dark_id, draw=11), breach))
+        return window(fleet, START - 20, START + LENGTH, both, servers=[behind])[:, 0]
+
+    first, last = hit("a-dark", "b-breach"), hit("z-dark", "b-breach")
+    assert np.array_equal(first, last)
+    before = window(fleet, START - 20, START, quiet, servers=[behind])[:, 0]
+    full = first[-80:]  # the breach's onset (at most 300 buckets) is over, the cut still on
+    out, cpu = METRICS.index("net_out_mbps"), METRICS.index("cpu_pct")
+    assert full[:, out].min() > 2 * before[:, out].max()  # the upload survives the cut
+    assert full[:, cpu].mean() > before[:, cpu].mean() + 20
+    assert full[:, METRICS.index("rps")].max() == 0  # while nothing is served
