@@ -54,6 +54,8 @@ MAX_LOG_LINES: Final = 6
 
 _M = {name: i for i, name in enumerate(METRICS)}
 _RELATIONS: Final = ("callers", "callers2", "callees")
+_Move = tuple[int, int]
+"""(metric, direction)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class _Scene:
     alerted: tuple[int, ...]
     clues: dict[int, set[str]]
     blamed: dict[int, int]
+    excused: dict[int, frozenset[_Move]]
+    """Per server, the (metric, direction) moves another alerted server's failure explains
+    along its reaches (a web server's traffic gone behind a dark balancer)."""
 
     def z(self, server: int, mark: Mark) -> float:
         return self.dev.z(self.pos[server], mark.metric, mark.direction)
@@ -99,20 +104,46 @@ def _scene(obs: Observation) -> _Scene:
         named = upstream_named(line)
         if named in index:
             blamed[index[named]] = blamed.get(index[named], 0) + 1
-    return _Scene(obs, dev, pos, alerted, clues, blamed)
+    plain = _Scene(obs, dev, pos, alerted, clues, blamed, {})
+    return _Scene(obs, dev, pos, alerted, clues, blamed, _excused(plain))
 
 
-def _agreement(scene: _Scene, server: int, marks: Iterable[Mark]) -> float:
+def _excused(scene: _Scene) -> dict[int, frozenset[_Move]]:
+    """What each alerted server suffers from the other alerted servers' failures: a move
+    that a concurrent failure upstream explains says nothing against the server's own."""
+    excused: dict[int, set[_Move]] = {s: set() for s in scene.alerted}
+    for source in scene.alerted:
+        top = _best(scene, source)[0]
+        if top.score < OWN_FAILURE_MIN:
+            continue
+        reaches = SIGNATURES[top.type].reaches
+        for server in scene.alerted:
+            if server != source:
+                marks = reaches.get(_relation(scene, source, server) or "", ())
+                excused[server].update((m.metric, m.direction) for m in marks)
+    return {s: frozenset(moves) for s, moves in excused.items()}
+
+
+def _agreement(
+    scene: _Scene, server: int, marks: Iterable[Mark], excused: frozenset[_Move] = frozenset()
+) -> float:
+    """The weighted share of ``marks`` seen on ``server``; an excused move counts as unseen."""
     marks = tuple(marks)
     total = sum(m.weight for m in marks)
     if not total:
         return 0.0
-    seen = sum(m.weight * min(1.0, scene.z(server, m) / Z_FULL) for m in marks)
+    seen = sum(
+        m.weight * min(1.0, scene.z(server, m) / Z_FULL)
+        for m in marks
+        if (m.metric, m.direction) not in excused
+    )
     return seen / total
 
 
-def _unexplained(scene: _Scene, server: int, marks: tuple[Mark, ...]) -> float:
-    expected = {(m.metric, m.direction) for m in marks}
+def _unexplained(
+    scene: _Scene, server: int, marks: tuple[Mark, ...], excused: frozenset[_Move] = frozenset()
+) -> float:
+    expected = {(m.metric, m.direction) for m in marks} | excused
     lost = 0.0
     for metric, direction, z in scene.dev.moved(scene.pos[server], Z_MOVED):
         if (metric, direction) not in expected:
@@ -121,9 +152,26 @@ def _unexplained(scene: _Scene, server: int, marks: tuple[Mark, ...]) -> float:
 
 
 def _type_score(scene: _Scene, server: int, sig: Signature) -> float:
+    """How well ``sig`` explains ``server``: on all it shows, or on what is left once the
+    moves of the other alerted servers' failures are set aside, whichever explains it better."""
     if scene.obs.roles[server] not in sig.roles:
         return 0.0
     seen = _agreement(scene, server, sig.target) - _unexplained(scene, server, sig.target)
+    return max(_scored(scene, server, sig, seen), _left_score(scene, server, sig))
+
+
+def _left_score(scene: _Scene, server: int, sig: Signature) -> float:
+    """How well ``sig`` explains what ``server`` shows beyond what the other alerted servers'
+    failures do to it: their moves neither support nor count against it."""
+    excused = scene.excused.get(server)
+    if not excused or scene.obs.roles[server] not in sig.roles:
+        return 0.0
+    left = _agreement(scene, server, sig.target, excused)
+    return _scored(scene, server, sig, left - _unexplained(scene, server, sig.target, excused))
+
+
+def _scored(scene: _Scene, server: int, sig: Signature, seen: float) -> float:
+    """The metrics' share ``seen`` with the log lines' share."""
     clue = sig.type in scene.clues.get(server, ())
     return float(np.clip(seen, 0.0, 1.0) * (1 - LOG_BONUS) + LOG_BONUS * clue)
 
@@ -166,6 +214,14 @@ def _explains(scene: _Scene, root: int, sig: Signature, server: int) -> bool:
         # It moved like a failure of its own and its own log lines name another failure
         # ("invalid configuration" on a balancer whose backend also fails): a cascade
         # writes upstream errors on its callers, never another type's clue.
+        return False
+    if any(
+        _left_score(scene, server, other) >= OWN_FAILURE_MIN
+        for other in SIGNATURES.values()
+        if other.type != sig.type
+    ):
+        # Beyond what the cascade does to it, it shows a failure of its own (an intruder's
+        # CPU and upload on a web server whose balancer went dark).
         return False
     return own.score < max(OWN_FAILURE_MIN, reach + OWN_MARGIN)
 

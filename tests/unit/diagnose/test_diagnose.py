@@ -112,6 +112,25 @@ def test_a_balancer_down_is_not_a_crash_of_the_web_servers_behind_it() -> None:
     assert (c.type, IDS[c.root]) == ("application_crash", "web-01")
 
 
+def test_a_breach_behind_a_dark_balancer_is_a_failure_of_its_own() -> None:
+    """The balancer's cut explains web-01's lost traffic, not its CPU and its upload: those
+    are judged on their own, and the cut's moves do not count against them."""
+    offline = {(0, m): f for m, f in (("rps", 0.0), ("connections", 0.0), ("cpu_pct", 0.03),
+               ("net_in_mbps", 0.0), ("net_out_mbps", 0.0), ("response_ms", 0.0),
+               ("error_pct", 0.0), ("load1", 0.02))}  # fmt: skip
+    callees = {(w, m): f for w in (1, 2) for m, f in (("rps", 0.0), ("connections", 0.03),
+               ("net_in_mbps", 0.05), ("net_out_mbps", 0.05), ("cpu_pct", 0.35),
+               ("load1", 0.4))}  # fmt: skip
+    # An intruder's work comes on top of what the cut leaves: +38 CPU points, +600 Mbit/s.
+    intruder = {(1, "cpu_pct"): 0.35 + 38 / 35, (1, "net_out_mbps"): 0.05 + 600 / 120}
+    alerted = ((0, "rps"), (1, "rps"), (2, "rps"), (1, "net_out_mbps"))
+    found = diagnose(observe(offline | callees | intruder, alerted))
+    assert {(d.type, IDS[d.root]) for d in found} == {
+        ("load_balancer_down", "lb-01"),
+        ("security_breach", "web-01"),
+    }
+
+
 def test_two_failures_in_one_group_are_two_diagnoses() -> None:
     moves = {(4, "disk_pct"): 1.95, (4, "error_pct"): 25.0, (4, "response_ms"): 2.5,
              (5, "packet_loss_pct"): 400.0, (5, "net_latency_ms"): 30.0,
