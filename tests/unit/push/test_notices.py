@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from lib.alerts import Level, Notification
 from lib.config import DEFAULT_EPOCH_S
-from lib.engine.records import Event
+from lib.engine.records import Event, incident_event
+from lib.engine.world import IncidentTrack
 from lib.push.notices import Notice, merged, notices_from
 from lib.sim import build_fleet
 
@@ -33,7 +36,7 @@ def incident(change: str, bucket: int, **data: object) -> Event:
         "root_server": "api-01",
         "servers": ["api-01", "web-01"],
         "strategy": "scale_up",
-        "reason": f"{change} reason",
+        "reason": {"en": f"{change} reason", "ko": f"{change} 사유"},
     }
     return Event("incident", bucket, fields | data)
 
@@ -98,3 +101,28 @@ def test_merging_keeps_the_latest_change_and_the_highest_level() -> None:
         "critical",
         ("opened", "recovered"),
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "change", "level", "en", "ko"),
+    [
+        ("recovery_started", "recovery_attempted", "info", "scale_up: add capacity",
+         "자원 증설: 용량 추가"),
+    ],
+)  # fmt: skip
+def test_a_transition_is_told_with_the_engine_reason_in_each_language(
+    event: str, change: str, level: str, en: str, ko: str
+) -> None:
+    """The engine's own event, not a hand-made one: its reason is a pair of texts (a body
+    used to show that pair's Python form)."""
+    track = IncidentTrack(
+        id="inc-api-01-2", type="cpu_overload", servers=(API01,), root=API01,
+        started_bucket=1, detected_bucket=2, group_id="grp-api-01-1",
+        timeline=((9, event, (en, ko)),),
+    )  # fmt: skip
+    told = notices_from(
+        FLEET, [], [incident_event(FLEET, track, 9, event)], incident_of={"grp-api-01-1": track.id}
+    )
+    [notice] = told.notices
+    assert (notice.change, notice.level) == (change, level)
+    assert notice.body == {"en": en, "ko": ko}
