@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from lib.diagnose import Diagnosis
+from lib.diagnose import UNKNOWN, Diagnosis
 from lib.diagnose.classify import MAX_LOG_LINES
 from lib.engine import reasons
 from lib.engine.reasons import Reason
@@ -21,6 +21,10 @@ JOIN_BUCKETS = 100
 """A diagnosis of the same type in the same region starting this close to an open incident's
 onset is the same failure on more servers (a breach or a CDN failure hits up to three)."""
 
+
+REVISE_MARGIN = 0.1
+"""A re-diagnosis of an incident's root revises its type when its top score beats the first
+diagnosis' by this much: detected at its first signs, a failure can read as another."""
 
 QUIET_BUCKETS = 40
 """An incident closes once its alerts have stayed clear this long (2 min at 3 s): a leak
@@ -133,6 +137,27 @@ def with_new_logs(t: IncidentTrack, d: Diagnosis, ids: tuple[str, ...]) -> Incid
         return t
     grown = {**evidence, "logs": shown + fresh[:room]}
     return replace(t, diagnosis={**t.diagnosis, "evidence": grown})
+
+
+def revised(t: IncidentTrack, d: Diagnosis, bucket: int, ids: tuple[str, ...]) -> IncidentTrack:
+    """``t`` with the type and diagnosis of ``d``, its root diagnosed again, where ``d`` names
+    another failure and explains it clearly better (``REVISE_MARGIN``): a breach detected
+    while a dark balancer hid it read as a crash, a disk fill seen early as unknown. ``t``
+    itself otherwise, and while its recovery plan still runs (the plan acts on its type)."""
+    if d.root != t.root or d.type in (t.type, UNKNOWN) or not d.is_incident or not d.hypotheses:
+        return t
+    if t.recovered_bucket is not None or any(at > bucket for at, _, _ in t.plan):
+        return t
+    first = t.diagnosis.get("hypotheses") or [{"score": 0.0}]
+    if d.hypotheses[0].score < float(first[0]["score"]) + REVISE_MARGIN:
+        return t
+    diagnosis = {**d.to_dict(ids), "affected": [ids[s] for s in t.servers]}
+    return replace(
+        t,
+        type=d.type,
+        diagnosis=diagnosis,
+        timeline=(*t.timeline, (bucket, "revised", reasons.revised(t.type, d))),
+    )
 
 
 def attached(t: IncidentTrack, group_id: str) -> IncidentTrack:

@@ -30,6 +30,7 @@ from lib.engine.incidents import (
     joinable,
     joined,
     new_track,
+    revised,
     with_new_logs,
 )
 from lib.engine.observe import observe
@@ -230,11 +231,15 @@ def _incidents_of(
             not d.is_incident or d.type in (owner.type, UNKNOWN) or d.root == owner.root
         ):
             # Its root already belongs to an open incident and shows nothing else: the same
-            # failure alerting again. A different failure on a server that an incident
-            # reaches (a DNS failure on a web server behind a dark balancer) is its own.
-            grown = with_new_logs(owner, d, fleet.ids)
+            # failure alerting again, perhaps now clearly another type than first read. A
+            # different failure on a server that an incident reaches (a DNS failure on a web
+            # server behind a dark balancer) is its own.
+            retyped = revised(owner, d, bucket, fleet.ids)
+            grown = with_new_logs(retyped, d, fleet.ids)
             if grown is not owner:
                 batch.write("upsert_incidents", [incident_record(fleet, grown)])
+            if retyped is not owner:
+                batch.events.append(incident_event(fleet, grown, bucket, "revised"))
             tracks[owner.id] = attached(grown, group.id)
             seen |= set(owner.servers)
             continue

@@ -65,6 +65,14 @@ def joined(server: str, d: Diagnosis) -> Reason:
     return f"{server}: {d.summary_en}", f"{server}: {d.summary_ko}"
 
 
+def revised(before: str, d: Diagnosis) -> Reason:
+    was = TYPE_KO.get(before, before)
+    return (
+        f"diagnosis revised (was {before}): {d.summary_en}",
+        f"진단 수정(이전: {was}): {d.summary_ko}",
+    )
+
+
 def injected(kind: str) -> Reason:
     return f"{kind} injected", f"{TYPE_KO.get(kind, kind)} 주입됨"
 

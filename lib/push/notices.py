@@ -38,6 +38,7 @@ _INCIDENT_CHANGES: Mapping[str, tuple[str, Level | None]] = {
     "recovery_started": ("recovery_attempted", Level.INFO),
     "recovered": ("recovered", Level.INFO),
     "recovery_failed": ("escalated", Level.CRITICAL),
+    "revised": ("revised", Level.WARNING),
     "closed": ("resolved", Level.INFO),
 }
 
@@ -46,6 +47,7 @@ _CHANGE_TEXT: Mapping[str, tuple[str, str]] = {
     "recovery_attempted": ("Recovery attempted", "자동 복구 시도"),
     "recovered": ("Recovered", "복구됨"),
     "escalated": ("Recovery failed, escalated", "복구 실패, 에스컬레이션"),
+    "revised": ("Diagnosis revised", "진단 수정"),
     "resolved": ("Resolved", "해결됨"),
     "alert_opened": ("Alert", "경보"),
     "alert_escalated": ("Alert escalated", "경보 격상"),

@@ -116,6 +116,29 @@ def test_an_open_incident_gathers_the_log_lines_written_after_it_was_detected(
     assert any(line["source"] == "postgres" for line in logs)
 
 
+def test_a_breach_behind_a_dark_balancer_ends_as_a_breach_incident_of_its_own(
+    repo: SqliteRepository,
+) -> None:
+    """The balancer's cut hides the breach at first (the server reads as crashed); once the
+    intruder's CPU and upload show, the web server's incident says breach."""
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 15)
+    fleet = engine.fleet
+    balancer = fleet.ids.index("lb-01")
+    web = fleet.ids[engine.depends_on[balancer][0]]
+    inject(engine, clock.now(), "load_balancer_down", ["lb-01"], 3600, "severe")
+    inject(engine, clock.now(), "security_breach", [web], 3600, "severe")
+    events = run_minutes(engine, clock, 30)  # a breach ramps up over 2 to 15 minutes
+
+    types = {i.root_server: i.type for i in repo.list_incidents(limit=100)}
+    assert types == {"lb-01": "load_balancer_down", web: "security_breach"}
+    for e in events:
+        if e.kind == "incident" and e.data["change"] == "revised":
+            assert e.data["reason"]["en"].startswith("diagnosis revised (was ")
+
+
 def test_an_injected_failure_is_detected_recovered_and_persisted(repo: SqliteRepository) -> None:
     clock = FixedClock(START)
     engine, kv = make_engine(repo, clock, recovery_success_rate=1.0)

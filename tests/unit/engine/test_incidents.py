@@ -7,7 +7,14 @@ from dataclasses import replace
 from lib.diagnose import Diagnosis, Hypothesis
 from lib.diagnose.classify import MAX_LOG_LINES
 from lib.diagnose.model import ObservedLog
-from lib.engine.incidents import QUIET_BUCKETS, attached, closing, joinable, with_new_logs
+from lib.engine.incidents import (
+    QUIET_BUCKETS,
+    attached,
+    closing,
+    joinable,
+    revised,
+    with_new_logs,
+)
 from lib.engine.recovery import MAX_ATTEMPTS, plan_recovery, strategies_for
 from lib.engine.world import IncidentTrack
 
@@ -151,3 +158,39 @@ def test_another_failure_adds_nothing_to_the_evidence() -> None:
     track = replace(TRACK, diagnosis=diagnosis(range(0)).to_dict(IDS))
     assert with_new_logs(track, diagnosis(range(3), root=13), IDS) is track
     assert with_new_logs(track, diagnosis(range(3), kind="memory_leak"), IDS) is track
+
+
+def ranked(kind: str, score: float, *, root: int = 12) -> Diagnosis:
+    return Diagnosis(kind, 0.6, (Hypothesis(kind, score),), root, (root,), 95, (), (), "", "")
+
+
+def test_a_clearly_better_diagnosis_of_the_same_root_revises_the_type() -> None:
+    """A breach detected while a dark balancer hid it read as a crash; once its upload shows,
+    the incident says so, in its timeline too, and keeps its servers."""
+    first = ranked("application_crash", 0.5)
+    track = replace(TRACK, type="application_crash", servers=(12, 13), diagnosis=first.to_dict(IDS))
+    better = revised(track, ranked("security_breach", 0.65), 200, IDS)
+    assert better.type == better.diagnosis["type"] == "security_breach"
+    assert better.diagnosis["affected"] == ["srv-12", "srv-13"]
+    at, event, (en, ko) = better.timeline[-1]
+    assert (at, event) == (200, "revised")
+    assert "was application_crash" in en
+    assert "애플리케이션" in ko
+    assert (better.id, better.started_bucket, better.plan) == (track.id, track.started_bucket, ())
+
+
+def test_a_diagnosis_is_not_revised_on_a_hunch_nor_while_its_plan_runs() -> None:
+    track = replace(
+        TRACK, type="application_crash", diagnosis=ranked("application_crash", 0.5).to_dict(IDS)
+    )
+    for d in (
+        ranked("security_breach", 0.55),  # not clearly better
+        ranked("application_crash", 0.9),  # the same failure
+        ranked("unknown", 0.9),
+        ranked("security_breach", 0.9, root=13),  # another server's failure
+    ):
+        assert revised(track, d, 200, IDS) is track
+    running = replace(track, plan=((210, "recovery_failed", ("", "")),))
+    assert revised(running, ranked("security_breach", 0.9), 200, IDS) is running
+    fixed = replace(track, recovered_bucket=190)
+    assert revised(fixed, ranked("security_breach", 0.9), 200, IDS) is fixed

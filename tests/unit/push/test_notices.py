@@ -108,6 +108,8 @@ def test_merging_keeps_the_latest_change_and_the_highest_level() -> None:
     [
         ("recovery_started", "recovery_attempted", "info", "scale_up: add capacity",
          "자원 증설: 용량 추가"),
+        ("revised", "revised", "warning", "diagnosis revised (was cpu_overload): a breach",
+         "진단 수정(이전: CPU 과부하): 침해"),
     ],
 )  # fmt: skip
 def test_a_transition_is_told_with_the_engine_reason_in_each_language(
