@@ -17,6 +17,13 @@ NORMAL = {
     "net_out_mbps": 120.0, "net_latency_ms": 2.0, "packet_loss_pct": 0.05,
     "response_ms": 40.0, "rps": 200.0, "error_pct": 0.3, "load1": 2.0, "connections": 300.0,
 }  # fmt: skip
+# lb-01 stops forwarding: it serves nothing, and web-01 and web-02 behind it lose their traffic.
+DARK_BALANCER = {(0, m): f for m, f in (("rps", 0.0), ("connections", 0.0), ("cpu_pct", 0.03),
+                 ("net_in_mbps", 0.0), ("net_out_mbps", 0.0), ("response_ms", 0.0),
+                 ("error_pct", 0.0), ("load1", 0.02))} | {
+                 (w, m): f for w in (1, 2) for m, f in (("rps", 0.0), ("connections", 0.03),
+                 ("net_in_mbps", 0.05), ("net_out_mbps", 0.05), ("cpu_pct", 0.35),
+                 ("load1", 0.4))}  # fmt: skip
 T, ONSET = 400, 380
 B0 = 10_000
 
@@ -96,13 +103,7 @@ def test_database_latency_with_packet_loss_is_the_network() -> None:
 
 
 def test_a_balancer_down_is_not_a_crash_of_the_web_servers_behind_it() -> None:
-    offline = {(0, m): f for m, f in (("rps", 0.0), ("connections", 0.0), ("cpu_pct", 0.03),
-               ("net_in_mbps", 0.0), ("net_out_mbps", 0.0), ("response_ms", 0.0),
-               ("error_pct", 0.0), ("load1", 0.02))}  # fmt: skip
-    callees = {(w, m): f for w in (1, 2) for m, f in (("rps", 0.0), ("connections", 0.03),
-               ("net_in_mbps", 0.05), ("net_out_mbps", 0.05), ("cpu_pct", 0.35),
-               ("load1", 0.4))}  # fmt: skip
-    d = only(observe(offline | callees, ((1, "rps"), (0, "rps"), (2, "rps"))))
+    d = only(observe(DARK_BALANCER, ((1, "rps"), (0, "rps"), (2, "rps"))))
     assert (d.type, IDS[d.root]) == ("load_balancer_down", "lb-01")
     assert d.affected == (0, 1, 2)
     crash = {(1, m): f for m, f in (("rps", 0.0), ("connections", 0.0), ("cpu_pct", 0.03),
@@ -115,16 +116,10 @@ def test_a_balancer_down_is_not_a_crash_of_the_web_servers_behind_it() -> None:
 def test_a_breach_behind_a_dark_balancer_is_a_failure_of_its_own() -> None:
     """The balancer's cut explains web-01's lost traffic, not its CPU and its upload: those
     are judged on their own, and the cut's moves do not count against them."""
-    offline = {(0, m): f for m, f in (("rps", 0.0), ("connections", 0.0), ("cpu_pct", 0.03),
-               ("net_in_mbps", 0.0), ("net_out_mbps", 0.0), ("response_ms", 0.0),
-               ("error_pct", 0.0), ("load1", 0.02))}  # fmt: skip
-    callees = {(w, m): f for w in (1, 2) for m, f in (("rps", 0.0), ("connections", 0.03),
-               ("net_in_mbps", 0.05), ("net_out_mbps", 0.05), ("cpu_pct", 0.35),
-               ("load1", 0.4))}  # fmt: skip
     # An intruder's work comes on top of what the cut leaves: +38 CPU points, +600 Mbit/s.
     intruder = {(1, "cpu_pct"): 0.35 + 38 / 35, (1, "net_out_mbps"): 0.05 + 600 / 120}
     alerted = ((0, "rps"), (1, "rps"), (2, "rps"), (1, "net_out_mbps"))
-    found = diagnose(observe(offline | callees | intruder, alerted))
+    found = diagnose(observe(DARK_BALANCER | intruder, alerted))
     assert {(d.type, IDS[d.root]) for d in found} == {
         ("load_balancer_down", "lb-01"),
         ("security_breach", "web-01"),
