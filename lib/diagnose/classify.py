@@ -53,7 +53,6 @@ HYPOTHESES: Final = 3
 MAX_LOG_LINES: Final = 6
 
 _M = {name: i for i, name in enumerate(METRICS)}
-_RELATIONS: Final = ("callers", "callers2", "callees")
 _Move = tuple[int, int]
 """(metric, direction)."""
 
