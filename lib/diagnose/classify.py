@@ -151,12 +151,18 @@ def _unexplained(
 
 
 def _type_score(scene: _Scene, server: int, sig: Signature) -> float:
-    """How well ``sig`` explains ``server``: on all it shows, or on what is left once the
-    moves of the other alerted servers' failures are set aside, whichever explains it better."""
+    """How well ``sig`` explains ``server``. Where other alerted servers' failures reach it,
+    their moves are set aside (``_left_score``) unless the server's own log lines name
+    ``sig``: a crash-like look behind a dark balancer is the balancer's, but a balancer
+    writing "invalid configuration" is judged on all it shows."""
     if scene.obs.roles[server] not in sig.roles:
         return 0.0
     seen = _agreement(scene, server, sig.target) - _unexplained(scene, server, sig.target)
-    return max(_scored(scene, server, sig, seen), _left_score(scene, server, sig))
+    plain = _scored(scene, server, sig, seen)
+    if not scene.excused.get(server):
+        return plain
+    left = _left_score(scene, server, sig)
+    return max(plain, left) if sig.type in scene.clues.get(server, ()) else left
 
 
 def _left_score(scene: _Scene, server: int, sig: Signature) -> float:
