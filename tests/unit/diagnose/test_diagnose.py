@@ -126,6 +126,18 @@ def test_a_breach_behind_a_dark_balancer_is_a_failure_of_its_own() -> None:
     }
 
 
+@pytest.mark.parametrize(("fill", "expected"), [(1.04, "load_balancer_down"), (1.3, "disk_full")])
+def test_a_disk_filling_behind_a_dark_balancer_is_never_a_crash(fill: float, expected: str) -> None:
+    """The balancer's cut makes web-01 look crashed; what is its own is a disk climbing and a
+    line saying so. Barely climbing, it is the balancer's for now; climbing, a fill."""
+    line = ObservedLog(B0 + ONSET + 2, 1, "WARN", "kernel", "filesystem /var growing: 91% used")
+    alerted = ((0, "rps"), (1, "rps"), (2, "rps"), (1, "disk_pct"))
+    found = diagnose(observe(DARK_BALANCER | {(1, "disk_pct"): fill}, alerted, (line,)))
+    web01 = next(d for d in found if 1 in d.affected)
+    assert web01.type == expected
+    assert "application_crash" not in {d.type for d in found}
+
+
 def test_two_failures_in_one_group_are_two_diagnoses() -> None:
     moves = {(4, "disk_pct"): 1.95, (4, "error_pct"): 25.0, (4, "response_ms"): 2.5,
              (5, "packet_loss_pct"): 400.0, (5, "net_latency_ms"): 30.0,
