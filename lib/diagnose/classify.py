@@ -72,7 +72,10 @@ class _Scene:
     along its reaches (a web server's traffic gone behind a dark balancer)."""
 
     def z(self, server: int, mark: Mark) -> float:
-        return self.dev.z(self.pos[server], mark.metric, mark.direction)
+        z = self.dev.z(self.pos[server], mark.metric, mark.direction)
+        if mark.direction > 0 and (server, METRICS[mark.metric]) in self.obs.climbing:
+            return max(z, Z_FULL)  # a steady climb is a full move, however slow
+        return z
 
 
 def diagnose(obs: Observation) -> tuple[Diagnosis, ...]:

@@ -31,7 +31,9 @@ class Observation:
     ``servers`` (fleet indices), long enough to hold a baseline before the anomaly.
     ``alerted`` lists the (server, metric, onset bucket) of the group's alerts.
     ``depends_on[i]`` are the servers fleet server ``i`` calls; ``roles`` and ``regions``
-    are per fleet server.
+    are per fleet server. ``climbing`` lists the (server, metric) found climbing steadily
+    over the last hour (``lib.engine.trends``): a rise too slow to stand out from the
+    metric's recent spread, yet sure.
     """
 
     bucket: int
@@ -45,6 +47,7 @@ class Observation:
     depends_on: tuple[tuple[int, ...], ...]
     ids: tuple[str, ...]
     logs: tuple[ObservedLog, ...] = ()
+    climbing: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,10 @@ def observe(
     bucket: int,
     overrides: Overrides,
     depends_on: tuple[tuple[int, ...], ...],
+    climbing: tuple[tuple[int, str], ...] = (),
 ) -> Observation:
-    """The observation of ``group`` as of ``bucket`` (inclusive)."""
+    """The observation of ``group`` as of ``bucket`` (inclusive); ``climbing``: the (server,
+    metric) found climbing steadily, for a trend group."""
     alerted = tuple((m.server, m.metric, m.onset_bucket) for m in group.members)
     servers = tuple(sorted({m.server for m in group.members} | {group.root}))
     first = min(onset for _, _, onset in alerted)
@@ -48,4 +50,5 @@ def observe(
         depends_on=depends_on,
         ids=fleet.ids,
         logs=lines,
+        climbing=climbing,
     )

@@ -36,7 +36,7 @@ from lib.engine.incidents import (
 from lib.engine.observe import observe
 from lib.engine.records import Event, alert_writes, incident_event, incident_record
 from lib.engine.recovery import plan_recovery, strategies_for
-from lib.engine.trends import EVERY, climbing
+from lib.engine.trends import EVERY, climbing, climbs, in_context
 from lib.engine.world import EngineState, IncidentTrack, World, fix_outcome, scenario_of
 from lib.runtime_settings import RuntimeSettings
 from lib.sim import METRICS, SERVER_STATUSES, Fleet, Overrides
@@ -141,7 +141,7 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
             opened = {n.group_id for n in grouping.notifications if n.reason == "opened"}
             due = [g for g in groups if _due(g, opened, b)]
             if b % EVERY == 0:
-                trending = climbing(fleet, world_now, b)
+                trending = [in_context(g, groups) for g in climbing(fleet, world_now, b)]
                 tracks = _refresh(tracks, trending)
                 due += trending
             for group in due:
@@ -225,7 +225,8 @@ def _incidents_of(
     fleet = ctx.fleet
     seen = covered(tracks, group.id)
     opened = []
-    for d in diagnose(observe(fleet, group, bucket, overrides, ctx.depends_on)):
+    observed = observe(fleet, group, bucket, overrides, ctx.depends_on, climbs(group))
+    for d in diagnose(observed):
         owner = owner_of(tracks, d)
         if owner is not None and (
             not d.is_incident or d.type in (owner.type, UNKNOWN) or d.root == owner.root

@@ -9,6 +9,8 @@ diagnosis recognises a failure). Pure: windows in, groups out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -61,3 +63,20 @@ def climbing(fleet: Fleet, overrides: Overrides, bucket: int) -> list[AlertGroup
                 )
             )
     return out
+
+
+def in_context(trend: AlertGroup, groups: Sequence[AlertGroup]) -> AlertGroup:
+    """``trend`` with the open alerts of the groups its server already alerts in, after its
+    climb: a disk climbing on a web server whose balancer went dark is diagnosed knowing the
+    balancer is dark (else its lost traffic reads as a crash of its own)."""
+    around = tuple(m for g in groups if trend.root in g.servers for m in g.members if m.open)
+    return replace(trend, members=trend.members + around) if around else trend
+
+
+def climbs(group: AlertGroup) -> tuple[tuple[int, str], ...]:
+    """The (server, metric) a trend group was found climbing (its first member); none for an
+    alert group."""
+    if not group.id.startswith(PREFIX):
+        return ()
+    climb = group.members[0]
+    return ((climb.server, climb.metric),)
