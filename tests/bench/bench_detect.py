@@ -5,8 +5,11 @@ Run: ``.venv/bin/python -m tests.bench.bench_detect [--days 7] [--seed N]``
 The engine runs over ``--days`` of fleet time on an accelerated clock (embedded KV, a SQLite
 file), three times in one process: with the product's adaptive detector, with static
 thresholds (warning 80 / critical 90 on percentages) and with a plain mean ± 2σ window
-detector — the same alert lifecycle, grouping and recovery behind each. Then, per failure
-type and overall:
+detector — the same alert lifecycle and grouping behind each. Automatic recovery is off, so
+every detector faces the same failures for as long as they act: with it on, a fix decided
+from the engine's trend watch (a disk filling, hours before it alerts) ends a failure before
+any detector could alert on it, and a failure's detection would depend on another part of
+the product. Then, per failure type and overall:
 
 - an incident is *detected* when an alert fires on one of its affected servers (targets and
   cascade) while it acts (precursor to settling);
@@ -75,7 +78,12 @@ class Outcome:
 
 
 def run(scorer_name: str, days: float, seed: int, folder: Path) -> Outcome:
-    settings = Settings(_env_file=None, seed=seed, sqlite_path=str(folder / f"{id(folder)}.db"))  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        seed=seed,
+        sqlite_path=str(folder / f"{id(folder)}.db"),
+        auto_recovery=False,
+    )
     repo = SqliteRepository(str(folder / f"{scorer_name.replace('/', '_')}.db"))
     clock = FixedClock(settings.epoch_s + (START_BUCKET - 1) * settings.bucket_seconds + 0.5)
     engine = Engine(
