@@ -21,7 +21,8 @@ simulator's truth events (``lib.sim.truth_events``, read here and only here):
 - *auto-recovery*: detected failures whose incident ended ``recovered`` by the engine, with
   MTTR percentiles, from the engine's observed onset and from the true start;
 - *burst*: the twelve types injected at once, spread over the regions, on a quiet fleet, once
-  per held-out seed: incidents opened and types right, and how many bursts meet the target.
+  per burst seed (``BURST_SEEDS``): incidents opened and types right, and how many bursts meet
+  the target.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ TAIL = 100
 HELD_OUT = (1001, 1002, 1003, 1004, 1005, 1006, 1007)
 """Seeds never looked at while tuning diagnosis."""
 IN_SAMPLE = (Settings.model_fields["seed"].default, 42)
+BURST_SEEDS = (2001, 2002, 2003, 2004, 2005, 2006, 2007)
+"""Seeds of the bursts, never looked at while building what the burst needed (the bursts of
+1001-1007 were read one by one then)."""
 """Seeds used while building and tuning diagnosis (the default one and 42)."""
 BURST_MINUTES = 60
 """How long the burst is watched: a fast memory leak shows within it, a disk fill begins to."""
@@ -315,11 +319,11 @@ def main() -> None:
                 tally.days += args.days
             report(f"{label} seeds", tally)
         print(
-            f"\n== bursts of 12 simultaneous severe failures, one per held-out seed (watched "
+            f"\n== bursts of 12 simultaneous severe failures, one per burst seed (watched "
             f"{BURST_MINUTES} min; target per burst: 12 incidents, ≥ 10 types right)"
         )
         met = 0
-        for seed in held_out:
+        for seed in BURST_SEEDS:
             n, opened, right, pairs = burst(seed, Path(tmp))
             ok = opened == n and right >= 10
             met += ok
@@ -328,7 +332,7 @@ def main() -> None:
                 f"  seed {seed}: {opened} incidents, {right} types right"
                 f"{'' if ok else '  (missed)'}; wrong: {', '.join(wrong) or 'none'}"
             )
-        print(f"  bursts meeting the target: {met} of {len(held_out)}")
+        print(f"  bursts meeting the target: {met} of {len(BURST_SEEDS)}")
 
 
 if __name__ == "__main__":
