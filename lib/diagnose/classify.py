@@ -12,8 +12,8 @@ again, apart: two failures at once are two incidents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -70,6 +70,10 @@ class _Scene:
     excused: dict[int, frozenset[_Move]]
     """Per server, the (metric, direction) moves another alerted server's failure explains
     along its reaches (a web server's traffic gone behind a dark balancer)."""
+    ranked: dict[int, list[Hypothesis]] = field(default_factory=dict, compare=False)
+    """``_best`` per server, computed once: every candidate root asks it of every server."""
+    left: dict[int, list[Hypothesis]] = field(default_factory=dict, compare=False)
+    """``_left_score`` of every type per server, computed once."""
 
     def z(self, server: int, mark: Mark) -> float:
         z = self.dev.z(self.pos[server], mark.metric, mark.direction)
@@ -160,12 +164,12 @@ def _type_score(scene: _Scene, server: int, sig: Signature) -> float:
     writing "invalid configuration" is judged on all it shows."""
     if scene.obs.roles[server] not in sig.roles:
         return 0.0
+    named = sig.type in scene.clues.get(server, ())
+    if scene.excused.get(server) and not named:
+        return _left_score(scene, server, sig)
     seen = _agreement(scene, server, sig.target) - _unexplained(scene, server, sig.target)
     plain = _scored(scene, server, sig, seen)
-    if not scene.excused.get(server):
-        return plain
-    left = _left_score(scene, server, sig)
-    return max(plain, left) if sig.type in scene.clues.get(server, ()) else left
+    return max(plain, _left_score(scene, server, sig)) if scene.excused.get(server) else plain
 
 
 def _left_score(scene: _Scene, server: int, sig: Signature) -> float:
@@ -185,11 +189,25 @@ def _scored(scene: _Scene, server: int, sig: Signature, seen: float) -> float:
 
 
 def _best(scene: _Scene, server: int) -> list[Hypothesis]:
-    ranked = sorted(
-        (Hypothesis(t, _type_score(scene, server, sig)) for t, sig in SIGNATURES.items()),
+    if server not in scene.ranked:
+        scene.ranked[server] = _ranked(scene, server, _type_score)
+    return scene.ranked[server]
+
+
+def _best_left(scene: _Scene, server: int) -> list[Hypothesis]:
+    """Every type's ``_left_score`` on ``server``, best first."""
+    if server not in scene.left:
+        scene.left[server] = _ranked(scene, server, _left_score)
+    return scene.left[server]
+
+
+def _ranked(
+    scene: _Scene, server: int, score: Callable[[_Scene, int, Signature], float]
+) -> list[Hypothesis]:
+    return sorted(
+        (Hypothesis(t, score(scene, server, sig)) for t, sig in SIGNATURES.items()),
         key=lambda h: (-h.score, h.type),
     )
-    return ranked
 
 
 def _relation(scene: _Scene, root: int, server: int) -> str | None:
@@ -223,11 +241,7 @@ def _explains(scene: _Scene, root: int, sig: Signature, server: int) -> bool:
         # ("invalid configuration" on a balancer whose backend also fails): a cascade
         # writes upstream errors on its callers, never another type's clue.
         return False
-    if any(
-        _left_score(scene, server, other) >= OWN_FAILURE_MIN
-        for other in SIGNATURES.values()
-        if other.type != sig.type
-    ):
+    if any(h.score >= OWN_FAILURE_MIN for h in _best_left(scene, server) if h.type != sig.type):
         # Beyond what the cascade does to it, it shows a failure of its own (an intruder's
         # CPU and upload on a web server whose balancer went dark).
         return False
