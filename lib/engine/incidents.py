@@ -12,6 +12,7 @@ import numpy as np
 
 from lib.diagnose import UNKNOWN, Diagnosis
 from lib.diagnose.classify import MAX_LOG_LINES
+from lib.diagnose.clues import clue_types
 from lib.engine import reasons
 from lib.engine.reasons import Reason
 from lib.engine.world import IncidentTrack
@@ -32,6 +33,11 @@ whose OOM kills clear its alerts for a moment is one incident, not one per cycle
 QUIET_ESCALATED = 100
 """The same for an incident waiting for an operator (5 min): a failure that comes in bursts
 (a flapping link) keeps its one incident between bursts."""
+REOPEN_BUCKETS = 3600
+"""An incident that closed by itself reopens when its failure comes back on the same root as
+the same type within this long (3 h at 3 s): a leak that the OOM killer restarts, its alerts
+clear for an hour or more, was never fixed; an operator should see one incident that keeps
+coming back, not a new one each cycle."""
 
 
 def incident_id(server_id: str, bucket: int) -> str:
@@ -157,6 +163,55 @@ def revised(t: IncidentTrack, d: Diagnosis, bucket: int, ids: tuple[str, ...]) -
         type=d.type,
         diagnosis=diagnosis,
         timeline=(*t.timeline, (bucket, "revised", reasons.revised(t.type, d))),
+    )
+
+
+def recent(closed: Mapping[str, IncidentTrack], bucket: int) -> dict[str, IncidentTrack]:
+    """The incidents that closed by themselves recently enough to reopen as of ``bucket``."""
+    return {
+        k: t
+        for k, t in closed.items()
+        if t.resolved_by == "self"
+        and t.resolved_bucket is not None
+        and bucket - t.resolved_bucket <= REOPEN_BUCKETS
+    }
+
+
+def reopenable(
+    closed: Mapping[str, IncidentTrack], d: Diagnosis, bucket: int
+) -> IncidentTrack | None:
+    """The recently self-closed incident that ``d``, at ``bucket``, is the return of: one on
+    the same root whose type ``d`` names, or holds among its hypotheses while the root's own
+    log lines still name that failure and not ``d``'s (a leak's OOM kill reads as a
+    configuration error by its metrics alone: memory down, errors up)."""
+    if not d.is_incident:
+        return None
+    named = {k for line in d.log_lines if line.server == d.root for k in clue_types(line)}
+    listed = {h.type for h in d.hypotheses}
+
+    def returns(t: IncidentTrack) -> bool:
+        if t.root != d.root or t.type == UNKNOWN:
+            return False
+        return t.type == d.type or (t.type in listed & named and d.type not in named)
+
+    same = [t for t in recent(closed, bucket).values() if returns(t)]
+    return max(same, key=lambda t: t.resolved_bucket or 0, default=None)
+
+
+def reopened(t: IncidentTrack, group_id: str, bucket: int, ids: tuple[str, ...]) -> IncidentTrack:
+    """``t`` open again from ``bucket``, covering ``group_id``, as it stood when it closed:
+    escalated if it was (the engine's fixes already failed: an operator's, not another try),
+    active otherwise."""
+    times = 1 + sum(1 for _, event, _ in t.timeline if event == "reopened")
+    return replace(
+        t,
+        status="escalated" if t.escalated_bucket is not None else "active",
+        resolved_bucket=None,
+        resolved_by=None,
+        group_id=group_id,
+        groups=(group_id,),
+        quiet_since=None,
+        timeline=(*t.timeline, (bucket, "reopened", reasons.reopened(ids[t.root], times))),
     )
 
 

@@ -30,6 +30,9 @@ from lib.engine.incidents import (
     joinable,
     joined,
     new_track,
+    recent,
+    reopenable,
+    reopened,
     revised,
     with_new_logs,
 )
@@ -106,6 +109,7 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
     fleet = ctx.fleet
     book, groups = state.book, state.groups
     tracks = {t.id: t for t in state.incidents}
+    closed = {t.id: t for t in state.closed}
     c0, b1, recovered = span.c0, span.b1, span.recovered
     while c0 < b1:
         world_now = replace(span.overrides, recovered_at=dict(recovered))
@@ -145,7 +149,8 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
                 tracks = _refresh(tracks, trending)
                 due += trending
             for group in due:
-                for track in _incidents_of(ctx, group, b, world_now, tracks, span, batch):
+                opened_here = _incidents_of(ctx, group, b, world_now, tracks, closed, span, batch)
+                for track in opened_here:
                     # The decision changes the world (or the alert levels) from the bucket it
                     # takes effect: stop this chunk there and recompute the rest with it.
                     effect = effect_bucket(track)
@@ -158,7 +163,10 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
             fresh = joined | {survivor for _, survivor in grouping.merged}
             links = alert_links(fleet, groups, tracks, b, fresh)
             batch.write("update_alert_states", links)  # type: ignore[arg-type]
-            tracks = _close_finished(fleet, tracks, {g.id for g in groups}, b, batch, span.world)
+            tracks, ended = _close_finished(
+                fleet, tracks, {g.id for g in groups}, b, batch, span.world
+            )
+            closed |= ended
             b += 1
         if cut < b1:
             stepped, _ = step_many(
@@ -177,6 +185,7 @@ def process(ctx: Context, state: EngineState, span: Span, batch: Batch) -> Engin
         groups=groups,
         incidents=tuple(tracks.values()),
         retention_day=state.retention_day,
+        closed=tuple(recent(closed, b1 - 1).values()),
     )
 
 
@@ -215,10 +224,12 @@ def _incidents_of(
     bucket: int,
     overrides: Overrides,
     tracks: dict[str, IncidentTrack],
+    closed: dict[str, IncidentTrack],
     span: Span,
     batch: Batch,
 ) -> list[IncidentTrack]:
-    """Diagnose ``group`` and open (or grow) an incident per failure not yet accounted for.
+    """Diagnose ``group`` and open (or grow, or reopen) an incident per failure not yet
+    accounted for.
 
     Returns the new tracks, whose plans may change the world.
     """
@@ -248,6 +259,15 @@ def _incidents_of(
             continue
         if d.type == UNKNOWN and seen:
             continue  # what is left of a group already handled: not a failure of its own
+        back = reopenable(closed, d, bucket)
+        if back is not None:
+            del closed[back.id]
+            track = reopened(back, group.id, bucket, fleet.ids)
+            tracks[track.id] = track
+            seen |= set(track.servers)
+            batch.write("upsert_incidents", [incident_record(fleet, track)])
+            batch.events.append(incident_event(fleet, track, bucket, "reopened"))
+            continue
         same = joinable(tracks, d, ctx.regions)
         if same is not None:
             grown = joined(same, d, group.id, bucket, fleet.ids)
@@ -332,17 +352,20 @@ def _close_finished(
     bucket: int,
     batch: Batch,
     world: World,
-) -> dict[str, IncidentTrack]:
-    """An incident whose alerts have all cleared is over; closed ones leave the state."""
-    out = {}
+) -> tuple[dict[str, IncidentTrack], dict[str, IncidentTrack]]:
+    """An incident whose alerts have all cleared is over: the tracks still open, and those
+    that closed by themselves (kept a while, to reopen if their failure comes back)."""
+    out, ended = {}, {}
     for key, t in tracks.items():
         closed = closing(t, open_groups, bucket, world.resolved_by)
         if closed.resolved_by is None:
             out[key] = closed
             continue
+        if closed.resolved_by == "self":
+            ended[key] = closed
         batch.write("upsert_incidents", [incident_record(fleet, closed)])
         batch.events.append(incident_event(fleet, closed, bucket, "closed"))
-    return out
+    return out, ended
 
 
 def notification_data(fleet: Fleet, note: Notification) -> dict[str, object]:

@@ -73,6 +73,14 @@ def revised(before: str, d: Diagnosis) -> Reason:
     )
 
 
+def reopened(server: str, times: int) -> Reason:
+    """``times``: how often it has come back, this time included."""
+    return (
+        f"the same failure came back on {server} (recurrence {times}); reopened",
+        f"{server}에 같은 장애가 재발 ({times}회째): 다시 엶",
+    )
+
+
 def injected(kind: str) -> Reason:
     return f"{kind} injected", f"{TYPE_KO.get(kind, kind)} 주입됨"
 

@@ -223,6 +223,7 @@ def encode_state(state: EngineState) -> tuple[str, list[str]]:
         "groups": [g.to_dict() for g in state.groups],
         "incidents": [i.to_dict() for i in state.incidents],
         "retention_day": state.retention_day,
+        "closed": [i.to_dict() for i in state.closed],
     }
     return json.dumps(meta, separators=(",", ":"), sort_keys=True), chunks
 
@@ -306,6 +307,7 @@ class StateStore:
             groups=tuple(AlertGroup.from_dict(g) for g in meta["groups"]),  # type: ignore[attr-defined]
             incidents=tuple(IncidentTrack.from_dict(i) for i in meta["incidents"]),  # type: ignore[attr-defined]
             retention_day=int(meta["retention_day"]),  # type: ignore[call-overload]
+            closed=tuple(IncidentTrack.from_dict(i) for i in meta.get("closed", ())),  # type: ignore[attr-defined]
         )
 
     # -- one advance: begin, commit ------------------------------------------------------

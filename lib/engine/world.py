@@ -114,6 +114,9 @@ class EngineState:
     groups: tuple[AlertGroup, ...] = ()
     incidents: tuple[IncidentTrack, ...] = ()
     retention_day: int = -1
+    closed: tuple[IncidentTrack, ...] = ()
+    """Incidents that closed by themselves lately, kept to reopen if their failure comes back
+    (``lib.engine.incidents.REOPEN_BUCKETS``)."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -123,6 +126,7 @@ class EngineState:
                 "groups": [g.to_dict() for g in self.groups],
                 "incidents": [i.to_dict() for i in self.incidents],
                 "retention_day": self.retention_day,
+                "closed": [i.to_dict() for i in self.closed],
             },
             separators=(",", ":"),
             sort_keys=True,
@@ -137,6 +141,7 @@ class EngineState:
             groups=tuple(AlertGroup.from_dict(g) for g in d["groups"]),
             incidents=tuple(IncidentTrack.from_dict(i) for i in d["incidents"]),
             retention_day=d.get("retention_day", -1),
+            closed=tuple(IncidentTrack.from_dict(i) for i in d.get("closed", ())),
         )
 
 

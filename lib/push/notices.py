@@ -39,6 +39,7 @@ _INCIDENT_CHANGES: Mapping[str, tuple[str, Level | None]] = {
     "recovered": ("recovered", Level.INFO),
     "recovery_failed": ("escalated", Level.CRITICAL),
     "revised": ("revised", Level.WARNING),
+    "reopened": ("reopened", None),
     "closed": ("resolved", Level.INFO),
 }
 
@@ -48,6 +49,7 @@ _CHANGE_TEXT: Mapping[str, tuple[str, str]] = {
     "recovered": ("Recovered", "복구됨"),
     "escalated": ("Recovery failed, escalated", "복구 실패, 에스컬레이션"),
     "revised": ("Diagnosis revised", "진단 수정"),
+    "reopened": ("Incident came back", "장애 재발"),
     "resolved": ("Resolved", "해결됨"),
     "alert_opened": ("Alert", "경보"),
     "alert_escalated": ("Alert escalated", "경보 격상"),
@@ -124,7 +126,7 @@ def notices_from(
         if event.kind != "incident" or event.data.get("change") not in _INCIDENT_CHANGES:
             continue
         group = openings.get((event.bucket, str(event.data.get("root_server"))))
-        if event.data["change"] == "detected" and group is not None:
+        if event.data["change"] in ("detected", "reopened") and group is not None:
             links[group.group_id] = str(event.data["id"])
         if event.data["change"] == "closed":
             closed.add(str(event.data["id"]))

@@ -226,6 +226,36 @@ def test_a_failed_recovery_escalates_and_waits_for_an_operator(repo: SqliteRepos
     assert (closed.status, closed.resolved_by) == ("resolved", "user:kim")
 
 
+def test_a_leak_nobody_fixed_is_one_incident_that_comes_back_each_cycle(
+    repo: SqliteRepository,
+) -> None:
+    """The OOM kill clears a leak's alerts for most of its cycle, longer than an escalated
+    incident waits; when the heap climbs again, the same incident reopens, still waiting for
+    an operator (the engine does not try its failed fix again), until one resolves it."""
+    clock = FixedClock(START)
+    engine, _ = make_engine(repo, clock, recovery_success_rate=0.0)
+    engine.advance(clock.now())
+    run_minutes(engine, clock, 20)
+    leak = inject(engine, clock.now(), "memory_leak", ["api-02"], 6 * 3600, "severe")
+    changes: list[str] = []
+    for _ in range(3 * leak.onset_s // 60):
+        changes += [e.data["change"] for e in run_minutes(engine, clock, 1) if e.kind == "incident"]
+        if "reopened" in changes:
+            break
+    assert changes[-2:] == ["closed", "reopened"]
+    [record] = repo.list_incidents(limit=100)
+    assert (record.type, record.status, record.resolved_at) == ("memory_leak", "escalated", None)
+    steps = [t.event for t in record.timeline]
+    assert steps.count("recovery_started") == 2
+    assert steps[-3:] == ["escalated", "closed", "reopened"]
+
+    resolve(engine, clock.now(), record.id, "user:kim")
+    run_minutes(engine, clock, 5)
+    done = repo.get_incident(record.id)
+    assert done is not None
+    assert (done.status, done.resolved_by) == ("resolved", "user:kim")
+
+
 def test_operator_input_is_checked(repo: SqliteRepository) -> None:
     clock = FixedClock(START)
     engine, _ = make_engine(repo, clock)

@@ -9,9 +9,14 @@ from lib.diagnose.classify import MAX_LOG_LINES
 from lib.diagnose.model import ObservedLog
 from lib.engine.incidents import (
     QUIET_BUCKETS,
+    QUIET_ESCALATED,
+    REOPEN_BUCKETS,
     attached,
     closing,
     joinable,
+    recent,
+    reopenable,
+    reopened,
     revised,
     with_new_logs,
 )
@@ -194,3 +199,67 @@ def test_a_diagnosis_is_not_revised_on_a_hunch_nor_while_its_plan_runs() -> None
     assert revised(running, ranked("security_breach", 0.9), 200, IDS) is running
     fixed = replace(track, recovered_bucket=190)
     assert revised(fixed, ranked("security_breach", 0.9), 200, IDS) is fixed
+
+
+def self_closed(track: IncidentTrack, at: int) -> IncidentTrack:
+    """``track`` closed by itself at ``at``: its alerts cleared and stayed clear."""
+    quiet = closing(track, set(), at - QUIET_ESCALATED, {})
+    done = closing(quiet, set(), at, {})
+    assert (done.status, done.resolved_by, done.resolved_bucket) == ("resolved", "self", at)
+    return done
+
+
+def test_a_failure_that_comes_back_on_its_root_reopens_its_incident_as_it_stood() -> None:
+    """A leak the engine could not fix: the OOM kill clears its alerts for an hour, then it
+    climbs again. It is the same incident, still waiting for an operator."""
+    escalated = replace(TRACK, type="memory_leak", status="escalated", escalated_bucket=150)
+    gone = self_closed(escalated, 1_000)
+    closed = {gone.id: gone}
+    leak = ranked("memory_leak", 0.8)
+    assert reopenable(closed, leak, 2_000) is gone
+    back = reopened(gone, "grp-b", 2_000, IDS)
+    assert (back.id, back.status, back.escalated_bucket) == (TRACK.id, "escalated", 150)
+    assert (back.resolved_bucket, back.resolved_by, back.quiet_since) == (None, None, None)
+    assert (back.group_id, back.groups) == ("grp-b", ("grp-b",))
+    assert [e for _, e, _ in back.timeline[-2:]] == ["closed", "reopened"]
+    assert "srv-12" in back.timeline[-1][2][0]
+    assert "srv-12" in back.timeline[-1][2][1]
+    again = reopened(self_closed(back, 3_000), "grp-c", 3_500, IDS)
+    assert "recurrence 2" in again.timeline[-1][2][0]
+    assert "2회째" in again.timeline[-1][2][1]
+    never_escalated = reopened(self_closed(TRACK, 1_000), "grp-b", 1_100, IDS)
+    assert never_escalated.status == "active"
+
+
+def test_only_the_same_failure_on_the_same_root_soon_after_reopens() -> None:
+    gone = self_closed(replace(TRACK, type="memory_leak"), 1_000)
+    closed = {gone.id: gone}
+    late = 1_000 + REOPEN_BUCKETS + 1
+    assert reopenable(closed, ranked("memory_leak", 0.8), late) is None
+    assert recent(closed, late) == {}
+    assert recent(closed, late - 1) == closed
+    assert reopenable(closed, ranked("disk_full", 0.8), 1_100) is None
+    assert reopenable(closed, ranked("memory_leak", 0.8, root=13), 1_100) is None
+    assert reopenable(closed, ranked("unknown", 0.8), 1_100) is None
+    by_operator = closing(replace(TRACK, type="memory_leak"), set(), 1_000, {TRACK.id: "kim"})
+    assert reopenable({TRACK.id: by_operator}, ranked("memory_leak", 0.8), 1_100) is None
+
+
+def test_a_leak_whose_kill_reads_otherwise_comes_back_while_its_logs_still_name_it() -> None:
+    """At the OOM kill a leak's metrics read as a configuration error (memory down, errors
+    up); its heap's GC lines on the same server say it is the leak again."""
+    gone = self_closed(replace(TRACK, type="memory_leak"), 1_000)
+    closed = {gone.id: gone}
+
+    def kill(*messages: str, server: int = 12) -> Diagnosis:
+        logs = tuple(ObservedLog(990, server, "WARN", "node", m) for m in messages)
+        hypotheses = (Hypothesis("config_error", 0.59), Hypothesis("memory_leak", 0.48))
+        return Diagnosis("config_error", 0.4, hypotheses, 12, (12,), 995, (), logs, "", "")
+
+    gc = "GC overhead: 30 ms pause, heap 82% used"
+    assert reopenable(closed, kill(gc), 1_100) is gone
+    assert reopenable(closed, kill(gc, server=13), 1_100) is None  # another server's heap
+    assert reopenable(closed, kill(), 1_100) is None  # nothing names the leak
+    assert reopenable(closed, kill(gc, "invalid configuration in /etc/app"), 1_100) is None
+    no_leak = replace(kill(gc), hypotheses=(Hypothesis("config_error", 0.59),))
+    assert reopenable(closed, no_leak, 1_100) is None

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import numpy as np
 
 from lib.alerts import AlertBook, step_many
-from lib.engine.state_store import CHUNK_SERIES, decode_chunks, encode_state
-from lib.engine.world import EngineState
+from lib.engine.state_store import (
+    BOOK_KEY,
+    CHUNK_SERIES,
+    StateStore,
+    decode_chunks,
+    encode_state,
+)
+from lib.engine.world import ENGINE, LAST, LOCK_KEY, WORLD_KEY, EngineState, IncidentTrack
+from lib.store.memory_kv import MemoryKv
 
 
 def _stepped(n_series: int, buckets: int, seed: int = 7) -> AlertBook:
@@ -67,10 +77,6 @@ def test_chunks_are_compact() -> None:
 
 
 def test_a_state_saved_before_the_split_is_read_and_rewritten_in_chunks() -> None:
-    from lib.engine.state_store import BOOK_KEY, StateStore
-    from lib.engine.world import ENGINE, LAST, LOCK_KEY, WORLD_KEY
-    from lib.store.memory_kv import MemoryKv
-
     kv = MemoryKv()
     book = _stepped(100, 10)
     old = EngineState(last=book.bucket, book=book)
@@ -83,3 +89,31 @@ def test_a_state_saved_before_the_split_is_read_and_rewritten_in_chunks() -> Non
     assert store.commit("t", old.last, old, {}, [])
     assert kv.hget(BOOK_KEY, "0") is not None
     _assert_same(StateStore(kv, lock_ms=1, events_keep_buckets=1).read()[0].state.book, book)
+
+
+def test_open_and_lately_closed_incidents_survive_a_commit_and_a_read() -> None:
+    """The closed ones are what a leak's next cycle reopens: a function that read a state
+    without them would open a new incident each cycle."""
+    book = _stepped(100, 10)
+    track = IncidentTrack(
+        id="inc-api-02-5", type="memory_leak", servers=(3,), root=3, started_bucket=4,
+        detected_bucket=5, group_id="grp-a", groups=("grp-a",),
+        timeline=((5, "detected", ("en", "ko")),),
+    )  # fmt: skip
+    gone = replace(
+        track, id="inc-api-02-1", status="resolved", resolved_by="self", resolved_bucket=9
+    )
+    state = EngineState(last=book.bucket, book=book, incidents=(track,), closed=(gone,))
+    kv = MemoryKv()
+    kv.set(LOCK_KEY, "t")
+    assert StateStore(kv, lock_ms=60_000, events_keep_buckets=100).commit("t", None, state, {}, [])
+    read = StateStore(kv, lock_ms=1, events_keep_buckets=1).read()[0].state
+    assert read is not None
+    assert (read.incidents, read.closed) == ((track,), (gone,))
+
+    older = json.loads(kv.hget(WORLD_KEY, ENGINE))
+    del older["closed"]  # written before incidents were kept to reopen
+    kv.hset(WORLD_KEY, {ENGINE: json.dumps(older)})
+    read = StateStore(kv, lock_ms=1, events_keep_buckets=1).read()[0].state
+    assert read is not None
+    assert (read.incidents, read.closed) == ((track,), ())

@@ -110,6 +110,8 @@ def test_merging_keeps_the_latest_change_and_the_highest_level() -> None:
          "자원 증설: 용량 추가"),
         ("revised", "revised", "warning", "diagnosis revised (was cpu_overload): a breach",
          "진단 수정(이전: CPU 과부하): 침해"),
+        ("reopened", "reopened", "warning", "the same failure came back on api-01 (recurrence 1)",
+         "api-01에 같은 장애가 재발 (1회째)"),
     ],
 )  # fmt: skip
 def test_a_transition_is_told_with_the_engine_reason_in_each_language(
