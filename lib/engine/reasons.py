@@ -76,8 +76,8 @@ def revised(before: str, d: Diagnosis) -> Reason:
 def reopened(server: str, times: int) -> Reason:
     """``times``: how often it has come back, this time included."""
     return (
-        f"the same failure came back on {server} (recurrence {times}); reopened",
-        f"{server}에 같은 장애가 재발 ({times}회째): 다시 엶",
+        f"the same failure came back on {server} (recurrence {times})",
+        f"{server}에 같은 장애가 재발 ({times}회째)",
     )
 
 

@@ -13,13 +13,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from lib.diagnose.text import TYPE_KO
-from tests.browser.conftest import Console, FastClock, PageErrors, open_console, serve_console
+from lib.engine.reasons import SELF_HEALED, reopened
+from tests.browser.conftest import (
+    Console,
+    FastClock,
+    PageErrors,
+    open_console,
+    screenshot,
+    serve_console,
+)
 from tests.browser.test_access import axe
 
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1"> <b>bold</b>'
@@ -262,3 +271,56 @@ def test_a_diagnosis_is_accessible_and_fits_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         context.close()
+
+
+def test_an_incident_that_came_back_says_so_in_its_timeline(
+    browser: Browser, diagnosed: tuple[Console, dict[str, Any]], page_errors: PageErrors
+) -> None:
+    """The engine's own reasons for a close and a reopening (a leak's next cycle), served
+    after the real timeline: each step is named in the page's language, with its reason, and
+    the list still fits a phone."""
+    console, incident = diagnosed
+    last = current(console, incident)["timeline"][-1]
+    steps = [
+        {
+            "at": (datetime.fromisoformat(last["at"]) + timedelta(seconds=after)).isoformat(),
+            "bucket": last["bucket"] + after,  # the console's buckets are 1 s
+            "event": event,
+            "reason": {"en": en, "ko": ko},
+        }
+        for after, event, (en, ko) in (
+            (600, "closed", SELF_HEALED),
+            (3900, "reopened", reopened("db-02", 2)),
+        )
+    ]
+
+    def came_back(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        for i in body["incidents"]:
+            if i["id"] == incident["id"]:
+                i["timeline"] += steps
+        route.fulfill(response=response, json=body)
+
+    context = browser.new_context(viewport={"width": 375, "height": 760})
+    try:
+        page = context.new_page()
+        page.route("**/api/incidents?*", came_back)
+        open_console(page, console, "#/incidents")
+        step = f"{INCIDENT.format(id=incident['id'])} ol.timeline li:last-child"
+        page.wait_for_selector(f"{step}[data-event='reopened']", timeout=20_000)
+        shown = text(page, step)
+        assert "came back, reopened — the same failure came back on db-02 (recurrence 2)" in shown
+        page.locator(step).scroll_into_view_if_needed()
+        screenshot(page, "incident-reopened-en-phone")
+        page.select_option("#lang", "ko")
+        page.wait_for_function(
+            "sel => document.querySelector(sel)?.textContent.includes('재발, 다시 엶')", arg=step
+        )
+        assert "재발, 다시 엶 — db-02에 같은 장애가 재발 (2회째)" in text(page, step)
+        assert "스스로" in text(page, step.replace(":last-child", ":nth-last-child(2)"))
+        screenshot(page, "incident-reopened-ko-phone")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+    assert page_errors.all() == []

@@ -68,7 +68,9 @@ class IncidentQuery(BaseModel):
 class TimelineStep(BaseModel):
     at: datetime
     bucket: int
-    event: str = Field(examples=["started", "detected", "recovery_started", "closed"])
+    event: str = Field(
+        examples=["started", "detected", "recovery_started", "revised", "closed", "reopened"]
+    )
     reason: Text | None = Field(None, description="Why, in English and Korean.")
 
 
