@@ -567,9 +567,7 @@ def report(q: Query, d: FleetData) -> Reply:
             f"{_time(d, inc.started_bucket)} started"
         ]
         draft.line("  타임라인: " + "; ".join(steps), "  Timeline: " + "; ".join(steps))
-        end = next(
-            (b for b, e, _ in inc.timeline if e in ("recovered", "resolved", "closed")), d.bucket
-        )
+        end = _impact_end(inc.timeline, d.bucket)
         minutes = draft.number(
             "duration_minutes", (end - inc.started_bucket) * d.bucket_seconds / 60, "min"
         )
@@ -599,6 +597,18 @@ def report(q: Query, d: FleetData) -> Reply:
             )
     draft.analysed(f"장애 {n}건의 타임라인 정리", f"timelines of {n} incidents")
     return draft.reply()
+
+
+def _impact_end(timeline: tuple[tuple[int, str, str], ...], now: int) -> int:
+    """Where an incident stopped hurting: its first recovery or close since it last opened
+    (a reopened leak hurts again), ``now`` while it is open."""
+    end = None
+    for b, event, _ in timeline:
+        if event == "reopened":
+            end = None
+        elif event in ("recovered", "resolved", "closed") and end is None:
+            end = b
+    return now if end is None else end
 
 
 def _time(d: FleetData, bucket: int) -> str:

@@ -11,7 +11,7 @@ from lib.ai.intents import parse
 from lib.ai.replies import REPLIES, _mean_correlations
 from lib.analysis import STATUS_NAMES, correlation_matrix
 from lib.sim import METRIC_INDEX, REGIONS
-from tests.unit.ai.fleet_data import FLEET, alert, fleet_data
+from tests.unit.ai.fleet_data import BUCKET, FLEET, alert, fleet_data
 
 
 def _chain() -> tuple[str, str, str]:
@@ -161,3 +161,29 @@ def test_a_summary_of_a_region_counts_its_servers_only() -> None:
     counts = {f.metric: f.value for f in r.figures}
     assert counts["servers"] == seoul
     assert sum(counts[f"servers_{s}"] for s in STATUS_NAMES) == seoul
+
+
+def test_a_reopened_incident_in_the_report_lasts_until_now() -> None:
+    """A leak closed by an OOM kill and reopened on its next cycle hurts still: the report's
+    impact runs to the answer's moment, not to the first close."""
+    web = FLEET.ids[0]
+    start = BUCKET - 2_000
+    steps = ((start, "started", ""), (start + 1, "detected", ""), (start + 20, "escalated", ""))
+    closed = ((start + 300, "closed", ""),)
+    again = ((start + 1_200, "reopened", ""),)
+
+    def minutes(timeline: tuple[tuple[int, str, str], ...], status: str) -> float:
+        incident = IncidentFact(
+            "inc-9", "memory_leak", status, status != "resolved", (web,), start, start + 1,
+            timeline=timeline,
+        )  # fmt: skip
+        r = REPLIES["report"](parse("오늘 장애 보고서"), fleet_data(incidents=(incident,)))
+        return next(f.value for f in r.figures if f.metric == "duration_minutes")
+
+    bucket_minutes = FLEET.bucket_seconds / 60
+    assert minutes(steps + closed, "resolved") == pytest.approx(300 * bucket_minutes, abs=0.1)
+    assert minutes(steps + closed + again, "escalated") == pytest.approx(
+        2_000 * bucket_minutes, abs=0.1
+    )
+    back_and_closed = steps + closed + again + ((start + 1_500, "closed", ""),)
+    assert minutes(back_and_closed, "resolved") == pytest.approx(1_500 * bucket_minutes, abs=0.1)
