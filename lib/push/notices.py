@@ -130,6 +130,8 @@ def notices_from(
             links[group.group_id] = str(event.data["id"])
         if event.data["change"] == "closed":
             closed.add(str(event.data["id"]))
+        elif event.data["change"] == "reopened":
+            closed.discard(str(event.data["id"]))
         out.append(_incident_notice(fleet, event, group))
     out += [_alert_notice(fleet, n) for n in notifications if n.group_id not in links]
     floor = parse_level(min_level)

@@ -130,3 +130,17 @@ def test_a_transition_is_told_with_the_engine_reason_in_each_language(
     [notice] = told.notices
     assert (notice.change, notice.level) == (change, level)
     assert notice.body == {"en": en, "ko": ko}
+
+
+def test_an_incident_that_closes_and_comes_back_in_one_advance_keeps_its_new_group() -> None:
+    """A catch-up can hold a leak's close and its return: the group that brought it back
+    belongs to it, so that group's escalations are told as the incident's, not again."""
+    back = note("opened", Level.WARNING, 200, group="grp-api-01-200")
+    told = notices_from(
+        FLEET,
+        [note("opened", Level.ERROR, 10), back],
+        [incident("detected", 10), incident("closed", 100), incident("reopened", 200)],
+    )
+    assert [n.change for n in told.notices] == ["opened", "resolved", "reopened"]
+    assert told.notices[-1].level == "warning"  # the level of the alerts that brought it back
+    assert told.links == {"grp-api-01-10": "inc-9", "grp-api-01-200": "inc-9"}
