@@ -354,15 +354,14 @@ def _close_finished(
     world: World,
 ) -> tuple[dict[str, IncidentTrack], dict[str, IncidentTrack]]:
     """An incident whose alerts have all cleared is over: the tracks still open, and those
-    that closed by themselves (kept a while, to reopen if their failure comes back)."""
+    that closed (``recent`` keeps the ones that may reopen)."""
     out, ended = {}, {}
     for key, t in tracks.items():
         closed = closing(t, open_groups, bucket, world.resolved_by)
         if closed.resolved_by is None:
             out[key] = closed
             continue
-        if closed.resolved_by == "self":
-            ended[key] = closed
+        ended[key] = closed
         batch.write("upsert_incidents", [incident_record(fleet, closed)])
         batch.events.append(incident_event(fleet, closed, bucket, "closed"))
     return out, ended

@@ -172,12 +172,9 @@ def _incident_notice(fleet: Fleet, event: Event, group: Notification | None) -> 
             "ko": f"{ko} 영향 서버 {len(servers)}대." + (f" 자동 복구: {plan}." if plan else ""),
         }
     else:
-        # The engine's events carry the step's reason in both languages.
+        # The engine's events carry the step's reason in both languages (``_bilingual``).
         reason = data.get("reason") or {}
-        en, ko = (
-            (reason.get("en", ""), reason.get("ko", "")) if isinstance(reason, dict) else ("", "")
-        )
-        body = {"en": en or head_en, "ko": ko or head_ko}
+        body = {"en": reason.get("en") or head_en, "ko": reason.get("ko") or head_ko}
     return Notice(
         key=f"{incident_id}:{data['change']}:{event.bucket}",
         kind="incident",

@@ -57,10 +57,10 @@ TAIL = 100
 HELD_OUT = (1001, 1002, 1003, 1004, 1005, 1006, 1007)
 """Seeds never looked at while tuning diagnosis."""
 IN_SAMPLE = (Settings.model_fields["seed"].default, 42)
+"""Seeds used while building and tuning diagnosis (the default one and 42)."""
 BURST_SEEDS = (2001, 2002, 2003, 2004, 2005, 2006, 2007)
 """Seeds of the bursts, never looked at while building what the burst needed (the bursts of
 1001-1007 were read one by one then)."""
-"""Seeds used while building and tuning diagnosis (the default one and 42)."""
 BURST_MINUTES = 60
 """How long the burst is watched: a fast memory leak shows within it, a disk fill begins to."""
 SUDDEN = ("sudden",)
