@@ -38,7 +38,7 @@ from lib.engine.view import FleetView, fleet_view
 from lib.errors import StoreError
 from lib.http.schemas.incidents import open_incident_count
 from lib.sim import window
-from lib.store.db import TranscriptRecord
+from lib.store.db import CLOSED_INCIDENTS, TranscriptRecord
 
 if TYPE_CHECKING:
     from lib.http.state import AppState
@@ -128,7 +128,7 @@ def _incident_facts(state: AppState, view: FleetView, bucket: int, day: bool) ->
                 id=r.id,
                 type=r.type,
                 status=r.status,
-                open=r.status in ("active", "recovering"),
+                open=r.status not in CLOSED_INCIDENTS,
                 servers=tuple(r.servers),
                 started_bucket=b_of(r.started_at.timestamp()),
                 detected_bucket=b_of(r.detected_at.timestamp()) if r.detected_at else None,

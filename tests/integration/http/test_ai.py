@@ -5,14 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from lib.ai import service
 from lib.ai.conversations import KEY_PREFIX
 from lib.ai.replies import REPLIES
+from lib.engine.view import fleet_view
 from lib.errors import StoreUnavailable
+from lib.store.db import IncidentRecord
 from tests.ai.world import EvalWorld, ask, ask_stream
 from tests.integration.http.conftest import assert_error, named_fields
 
@@ -189,3 +193,33 @@ def test_a_bug_is_an_internal_error_without_a_trace(
     response = client.post("/api/ai/ask", json={"question": "give me an overview"})
     assert_error(response, 500, "internal")
     assert "secret detail" not in response.text
+
+
+def test_a_stored_escalated_incident_counts_as_open_in_a_report() -> None:
+    """An incident only the store knows (the engine's state lost) is open until it closes."""
+    world = EvalWorld()
+    try:
+        state = world.app.state.om
+        now = world.clock.now()
+        world.engine.advance(now)
+        started = datetime.fromtimestamp(now - 600, UTC)
+        stored = {
+            status: IncidentRecord(
+                id=f"stored-{status}",
+                type="memory_leak",
+                servers=("api-03",),
+                status=status,
+                started_at=started,
+                escalated_at=started if status == "escalated" else None,
+                recovered_at=started if status == "recovered" else None,
+            )
+            for status in ("escalated", "recovered")
+        }
+        state.repo.upsert_incidents(list(stored.values()))
+        bucket = world.bucket()
+        facts = service._incident_facts(state, fleet_view(state.engine, now), bucket, day=True)
+        by_id = {f.id: f for f in facts}
+        assert by_id["stored-escalated"].open
+        assert not by_id["stored-recovered"].open
+    finally:
+        world.close()
