@@ -5,7 +5,11 @@ computed from that row and the rows before it only, with the product's detector 
 configuration. Untidy rows (a clock stepping back or repeating, gaps, empty or non-numeric
 values) are still scored and named on stderr by their line (``lib.detect.csvio``); a row with no
 readable value or time scores 0 and teaches the detector nothing. Only a file that is not
-``timestamp,value`` text, or cannot be read, exits with code 2.
+``timestamp,value`` text, or cannot be read, or a ``--param`` that is not a valid detector
+parameter, exits with code 2.
+
+``--param NAME=VALUE`` (repeatable) changes one of the detector's hyperparameters
+(``lib.detect.params.Params``) for this run, e.g. ``--param envelope_half_life=4000``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 
 from lib.detect.csvio import Notice, format_rows, parse_series
-from lib.detect.params import Direction, SeriesConfig
+from lib.detect.params import Direction, Params, SeriesConfig, with_overrides
 from lib.detect.rows import score_series
 from lib.errors import ValidationError
 
@@ -39,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     for name in ("warn-above", "crit-above", "warn-below", "crit-below"):
         score.add_argument(f"--{name}", type=float, default=math.nan, help="absolute floor")
+    score.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one detector hyperparameter for this run (repeatable): "
+        + ", ".join(f.name for f in fields(Params)),
+    )
     return parser
 
 
@@ -52,6 +65,11 @@ def _text(raw_lines: Iterable[bytes]) -> Iterator[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        params = with_overrides(args.param)
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     name = "<stdin>" if args.file == "-" else args.file
     try:
         if args.file == "-":
@@ -73,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         crit_below=args.crit_below,
     )
     _warn(name, series.notices)
-    scores = score_series(series, config)
+    scores = score_series(series, config, params)
     sys.stdout.write("\n".join(format_rows(series, scores)) + "\n")
     return 0
 

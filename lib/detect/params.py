@@ -9,15 +9,24 @@ history. ``SeriesConfigs`` is the same, column-wise, for ``S`` series at once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from enum import IntFlag
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from lib.errors import ValidationError
 
-__all__ = ["DEFAULT_PARAMS", "Direction", "Params", "SeriesConfig", "SeriesConfigs"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "Direction",
+    "Params",
+    "SeriesConfig",
+    "SeriesConfigs",
+    "with_overrides",
+]
 
 
 class Direction(IntFlag):
@@ -102,6 +111,30 @@ def _check(name: str, value: object, ok: bool, rule: str) -> None:
 
 
 DEFAULT_PARAMS = Params()
+
+
+def with_overrides(pairs: Sequence[str], base: Params = DEFAULT_PARAMS) -> Params:
+    """``base`` with each ``NAME=VALUE`` applied (``-`` in a name reads as ``_``); a pair that
+    is not a parameter, or a value that is not one, raises naming it."""
+    kinds = {f.name: f.type for f in fields(Params)}
+    changes: dict[str, Any] = {}  # int or float, as the field is
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not equals or name not in kinds:
+            raise ValidationError(
+                f"--param {pair!r}: expected NAME=VALUE, NAME one of {', '.join(kinds)}",
+                field="param",
+            )
+        integer = kinds[name] in ("int", int)
+        try:
+            changes[name] = int(text) if integer else float(text)
+        except ValueError:
+            kind = "an integer" if integer else "a number"
+            raise ValidationError(
+                f"--param {name}: {text.strip()!r} is not {kind}", field=name
+            ) from None
+    return replace(base, **changes)
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,42 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "cannot read" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_parameter_changes_for_one_run() -> None:
+    """``--param``: a shorter memory of the extremes lets a second, smaller spike count."""
+    rng = np.random.default_rng(4)
+    values = 40.0 + rng.standard_normal(1500)
+    values[300], values[1200] = 80.0, 55.0
+    start = np.datetime64("2014-02-14T14:30:00")
+    text = "timestamp,value\n" + "\n".join(
+        f"{str(start + np.timedelta64(300 * i, 's')).replace('T', ' ')},{v:.3f}"
+        for i, v in enumerate(values)
+    )
+    default = split(run_cli("-", stdin=text).stdout.splitlines())[1]
+    changed = run_cli("-", "--param", "envelope_half_life=100", stdin=text)
+    assert changed.returncode == 0, changed.stderr
+    short = split(changed.stdout.splitlines())[1]
+    assert default[1200] < 0.5 <= short[1200]
+    assert default[300] >= 0.8
+    assert short[300] >= 0.8
+    spelled = run_cli("-", "--param", "envelope-half-life = 100", stdin=text)
+    np.testing.assert_array_equal(split(spelled.stdout.splitlines())[1], short)
+
+
+@pytest.mark.parametrize(
+    ("param", "named"),
+    [
+        ("no_such=1", "expected NAME=VALUE, NAME one of level_rate"),
+        ("hold", "expected NAME=VALUE"),
+        ("hold=1.5", "--param hold: '1.5' is not an integer"),
+        ("band_sigmas=wide", "--param band_sigmas: 'wide' is not a number"),
+        ("level_rate=2", "detector parameter level_rate must be in (0, 0.5]"),
+    ],
+)
+def test_a_bad_parameter_exits_2_naming_it(csv_text: str, param: str, named: str) -> None:
+    done = run_cli("-", "--param", param, stdin=csv_text)
+    assert done.returncode == 2
+    assert named in done.stderr
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
