@@ -21,6 +21,9 @@ half scored with the parameters and thresholds (one of ``tune.STRENGTHS``) that
 (``--loo``: leave-one-file-out, 17 searches; the folds and each fold's choice are printed), and
 a sensitivity table: that cross-validated standard score with each parameter halved and doubled,
 in every fold's choice ("kept") and with the whole procedure run again around it ("rerun").
+
+``--param NAME=VALUE`` (repeatable) runs all of it around a changed default, as the CLI's option
+of that name: what the committed value is worth against another.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from lib.detect import Params
+from lib.detect.params import with_overrides
 from tests.bench import baselines, cad_ose, nab, tune
 from tests.bench.provenance import commit
 
@@ -68,10 +72,10 @@ def nab_dir() -> Path:
     return beside.resolve()
 
 
-def score_with_cli(path: Path) -> np.ndarray:
-    """Scores of ``path`` as printed by ``python -m lib.detect score``."""
+def score_with_cli(path: Path, options: Sequence[str] = ()) -> np.ndarray:
+    """Scores of ``path`` as printed by ``python -m lib.detect score [options]``."""
     done = subprocess.run(
-        [sys.executable, "-m", "lib.detect", "score", str(path)],
+        [sys.executable, "-m", "lib.detect", "score", str(path), *options],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -81,8 +85,8 @@ def score_with_cli(path: Path) -> np.ndarray:
     return np.array([float(row.rsplit(",", 1)[1]) for row in rows])
 
 
-def _ours(data: Path, files: list[nab.LabelledFile]) -> list[np.ndarray]:
-    return [score_with_cli(data / "data" / nab.CATEGORY / f"{f.name}.csv") for f in files]
+def _ours(data: Path, files: list[nab.LabelledFile], options: Sequence[str]) -> list[np.ndarray]:
+    return [score_with_cli(data / "data" / nab.CATEGORY / f"{f.name}.csv", options) for f in files]
 
 
 def _naive(
@@ -94,11 +98,20 @@ def _naive(
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_nab", description=__doc__)
     parser.add_argument("--loo", action="store_true", help="leave-one-file-out (17 searches)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="run everything around a changed default (repeatable), as the CLI's --param",
+    )
     args = parser.parse_args()
+    around = with_overrides(args.param)
+    options = [f"--param={p}" for p in args.param]
     data = nab_dir()
     files = nab.load_corpus(data)
     started = time.perf_counter()
-    detectors = {OURS: _ours(data, files)}
+    detectors = {OURS: _ours(data, files, options)}
     ours_s = time.perf_counter() - started
     detectors["static 80/90 (value as-is)"] = _naive(baselines.static_thresholds, files)
     detectors["mean ± 2σ, previous 288 samples"] = _naive(baselines.mean_2sigma, files)
@@ -125,8 +138,9 @@ def main() -> None:
     )
     _check_cad_ose(detectors[CAD_OSE], detectors.get("contextOSE (published)"))
     print()
-    _cross_validated(data, files, table[OURS], args.loo)
-    print(f"command: {COMMAND}{' --loo' if args.loo else ''}   (NAB_DIR={data})")
+    _cross_validated(data, files, table[OURS], args.loo, around)
+    print(f"command: {COMMAND}{' --loo' if args.loo else ''} {' '.join(options)}".rstrip())
+    print(f"NAB_DIR={data}")
     print(f"commit: {commit()}  python {platform.python_version()}  numpy {np.__version__}")
 
 
@@ -144,12 +158,16 @@ def _check_cad_ose(ours: list[np.ndarray], published: list[np.ndarray] | None) -
 
 
 def _cross_validated(
-    data: Path, files: list[nab.LabelledFile], in_sample: list[nab.CorpusScore], loo: bool
+    data: Path,
+    files: list[nab.LabelledFile],
+    in_sample: list[nab.CorpusScore],
+    loo: bool,
+    around: Params,
 ) -> None:
     memo = tune.Memo(tune.read_series(data, files))
     started = time.perf_counter()
     splits = tune.leave_one_out(len(files)) if loo else tune.halves(len(files))
-    cv = tune.cross_validate(files, memo, splits)
+    cv = tune.cross_validate(files, memo, splits, around)
     scheme = (
         f"leave-one-file-out, {len(files)} folds"
         if loo
@@ -162,10 +180,8 @@ def _cross_validated(
         " on the files it keeps and scores the ones it holds out"
     )
     print(f"{'':{width}}{names}")
-    print(
-        f"{'ours, in-sample (committed Params)':{width}}"
-        + tune.row(r.normalised for r in in_sample)
-    )
+    which = "committed Params" if around == Params() else "--param"
+    print(f"{f'ours, in-sample ({which})':{width}}" + tune.row(r.normalised for r in in_sample))
     print(f"{'ours, cross-validated':{width}}" + tune.row(cv.normalised))
     print("folds (repeat, held-out files, standard threshold chosen without them, choice):")
     distinct: dict[Params, int] = {}
@@ -179,8 +195,8 @@ def _cross_validated(
     base = cv.normalised[0]
     half = tune.sensitivity(files, memo, cv, 0.5)
     double = tune.sensitivity(files, memo, cv, 2.0)
-    rerun_half = tune.rerun_sensitivity(files, memo, splits, 0.5)
-    rerun_double = tune.rerun_sensitivity(files, memo, splits, 2.0)
+    rerun_half = tune.rerun_sensitivity(files, memo, splits, 0.5, around)
+    rerun_double = tune.rerun_sensitivity(files, memo, splits, 2.0, around)
     print(
         f"sensitivity: cross-validated standard score ({base:.2f}) with one parameter halved or"
         " doubled; 'kept': in every fold's choice, the thresholds chosen again; 'rerun': the"

@@ -7,6 +7,7 @@ minute, 5 minutes or hour, at scales from 1e-3 to 1e6 (``tests/bench/synthetic.p
 Command::
 
     .venv/bin/python -m tests.bench.bench_synthetic [--seed 29] [--held-out-seed 31] [--per-kind 3]
+        [--param NAME=VALUE ...]
 
 Two disjoint sets, side by side, drawn from two seeds. The development set (``--seed``) may be
 looked at while building the detector: plotted, its misses read. The held-out set
@@ -35,6 +36,7 @@ import numpy as np
 
 from lib.detect import Params, SeriesConfig
 from lib.detect.csvio import parse_series
+from lib.detect.params import DEFAULT_PARAMS, with_overrides
 from lib.detect.rows import score_series
 from tests.bench import baselines, cad_ose, nab, synthetic, tune
 
@@ -43,13 +45,13 @@ OURS = "adaptive (ours)"
 CAD_OSE = "CAD OSE (published method)"
 
 
-def score_generated(g: synthetic.Generated) -> np.ndarray:
+def score_generated(g: synthetic.Generated, params: Params = DEFAULT_PARAMS) -> np.ndarray:
     stamps = [str(s).replace("T", " ") for s in g.file.timestamps]
     lines = [
         "timestamp,value",
         *(f"{s},{v!r}" for s, v in zip(stamps, g.file.values.tolist(), strict=True)),
     ]
-    return score_series(parse_series(lines), SeriesConfig())
+    return score_series(parse_series(lines), SeriesConfig(), params)
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,12 @@ class _Set:
         return [g.file for g in self.generated]
 
 
-def _scored(seed: int, per_kind: int) -> _Set:
+def _scored(seed: int, per_kind: int, params: Params) -> _Set:
     generated = synthetic.generate(seed, per_kind)
     return _Set(
         generated,
         {
-            OURS: [score_generated(g) for g in generated],
+            OURS: [score_generated(g, params) for g in generated],
             CAD_OSE: cad_ose.scores_all([g.file.values for g in generated]),
             "mean ± 2σ, previous 288 samples": [
                 baselines.mean_2sigma(g.file.values) for g in generated
@@ -85,7 +87,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=29, help="development set")
     parser.add_argument("--held-out-seed", type=int, default=31, help="held-out set")
     parser.add_argument("--per-kind", type=int, default=3)
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="score ours with a changed default (repeatable), as the CLI's --param",
+    )
     args = parser.parse_args()
+    params = with_overrides(args.param)
     if args.seed == args.held_out_seed:
         parser.error("--seed and --held-out-seed must differ: the two sets must be disjoint")
     standard = nab.PROFILES[0]
@@ -93,14 +103,14 @@ def main() -> None:
     data = nab_dir()
     aws = nab.load_corpus(data)
     on_aws = {
-        OURS: tune.score_all(tune.read_series(data, aws), Params()),
+        OURS: tune.score_all(tune.read_series(data, aws), params),
         CAD_OSE: nab.load_detector(data, "contextOSE", aws),
     }
     fixed = {name: nab.score_corpus(aws, s, standard).threshold for name, s in on_aws.items()}
 
     sets = {
-        f"development ({args.seed})": _scored(args.seed, args.per_kind),
-        f"held-out ({args.held_out_seed})": _scored(args.held_out_seed, args.per_kind),
+        f"development ({args.seed})": _scored(args.seed, args.per_kind, params),
+        f"held-out ({args.held_out_seed})": _scored(args.held_out_seed, args.per_kind, params),
     }
     files = next(iter(sets.values())).files
     print(
@@ -135,7 +145,7 @@ def main() -> None:
     _per_kind(sets, thresholds)
     print(
         f"command: {COMMAND} --seed {args.seed} --held-out-seed {args.held_out_seed} "
-        f"--per-kind {args.per_kind}"
+        f"--per-kind {args.per_kind}" + "".join(f" --param={p}" for p in args.param)
     )
 
 

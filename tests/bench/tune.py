@@ -368,14 +368,15 @@ def rerun_sensitivity(
     scores_of: Scorer,
     splits: list[list[Split]],
     factor: float,
+    base: Params | None = None,
 ) -> dict[str, float]:
     """Cross-validated standard score with each parameter the search does not choose times
     ``factor``, one at a time, the whole procedure run again around it: what that parameter's
-    fixed value is worth once the searched ones may adapt to it."""
+    fixed value is worth once the searched ones may adapt to it. The others keep their values
+    in ``base`` (default ``Params()``)."""
+    base = base or Params()
     return {
-        name: cross_validate(files, scores_of, splits, scaled(Params(), {name: factor})).normalised[
-            0
-        ]
+        name: cross_validate(files, scores_of, splits, scaled(base, {name: factor})).normalised[0]
         for name in (f.name for f in dataclasses.fields(Params))
         if name not in RANGES
     }

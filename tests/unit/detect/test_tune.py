@@ -145,6 +145,22 @@ def test_a_rerun_keeps_each_fixed_parameter_changed_while_the_search_adapts() ->
     assert tune.sensitivity(files, scores_of, cv, 2.0)["winsor"] < 100.0
 
 
+def test_a_rerun_around_another_base_changes_one_parameter_of_that_base() -> None:
+    files = [labelled(200, (150, 160)), labelled(200, (150, 160))]
+    base = dataclasses.replace(Params(), envelope_half_life=4000.0)
+    seen: list[Params] = []
+
+    def scores_of(params: Params) -> list[np.ndarray]:
+        seen.append(params)
+        s = np.zeros(200)
+        s[150] = 0.9
+        return [s, s]
+
+    tune.rerun_sensitivity(files, scores_of, tune.halves(2, repeats=1), 0.5, base)
+    assert {p.envelope_half_life for p in seen} == {4000.0, 2000.0}
+    assert any(p.winsor == Params().winsor / 2 and p.envelope_half_life == 4000.0 for p in seen)
+
+
 def test_the_largest_loss_is_told_file_by_file() -> None:
     files = [labelled(200, (150, 160)), labelled(200, (150, 160))]
 
