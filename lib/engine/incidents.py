@@ -241,6 +241,9 @@ def closing(
         final, by, reason = "resolved", operator, reasons.resolved_by(operator)
     elif t.recovered_bucket is not None:
         final, by, reason = "recovered", "engine", reasons.restored(t.strategy)
+    elif t.status == "escalated":
+        # A leak's OOM kill clears its alerts too: nothing says the cause is gone.
+        final, by, reason = "resolved", "self", reasons.CLEARED_UNFIXED
     else:
         final, by, reason = "resolved", "self", reasons.SELF_HEALED
     return replace(

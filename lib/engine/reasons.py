@@ -121,6 +121,12 @@ SELF_HEALED: Final[Reason] = (
     "metrics back to normal by themselves",
     "지표가 스스로 정상으로 돌아옴",
 )
+CLEARED_UNFIXED: Final[Reason] = (
+    "alerts cleared by themselves, but no fix worked: if the failure comes back, this incident"
+    " reopens",
+    "경보는 스스로 해제됐지만 복구 조치는 듣지 않음: 같은 장애가 다시 나타나면 이 인시던트가"
+    " 다시 열림",
+)
 STATE_LOST: Final[Reason] = (
     "engine state lost (the KV came back empty); closed, detection starts afresh",
     "엔진 상태 유실 (KV가 비어서 돌아옴): 종료하고 탐지를 새로 시작",

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from lib.diagnose.text import TYPE_KO
-from lib.engine.reasons import SELF_HEALED, reopened
+from lib.engine.reasons import CLEARED_UNFIXED, reopened
 from tests.browser.conftest import (
     Console,
     FastClock,
@@ -295,7 +295,7 @@ def test_an_incident_that_came_back_says_so_in_its_timeline(
             "reason": {"en": en, "ko": ko},
         }
         for after, event, (en, ko) in (
-            (600, "closed", SELF_HEALED),
+            (600, "closed", CLEARED_UNFIXED),
             (3900, "reopened", reopened("db-02", 2)),
         )
     ]
@@ -316,6 +316,8 @@ def test_an_incident_that_came_back_says_so_in_its_timeline(
         page.wait_for_selector(f"{step}[data-event='reopened']", timeout=20_000)
         shown = text(page, step)
         assert "came back, reopened — the same failure came back on db-02 (recurrence 2)" in shown
+        closed = step.replace(":last-child", ":nth-last-child(2)")
+        assert "no fix worked: if the failure comes back" in text(page, closed)
         page.locator(step).scroll_into_view_if_needed()
         screenshot(page, "incident-reopened-en-phone")
         page.select_option("#lang", "ko")
@@ -323,7 +325,7 @@ def test_an_incident_that_came_back_says_so_in_its_timeline(
             "sel => document.querySelector(sel)?.textContent.includes('재발, 다시 엶')", arg=step
         )
         assert "재발, 다시 엶 — db-02에 같은 장애가 재발 (2회째)" in text(page, step)
-        assert "스스로" in text(page, step.replace(":last-child", ":nth-last-child(2)"))
+        assert "복구 조치는 듣지 않음" in text(page, closed)
         screenshot(page, "incident-reopened-ko-phone")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:

@@ -12,6 +12,7 @@ from lib.config import DEFAULT_EPOCH_S, Settings
 from lib.engine import Engine, EngineLimits
 from lib.engine.operator import acknowledge_alert, inject, resolve
 from lib.engine.pipeline import EARLY_RECHECK
+from lib.engine.reasons import CLEARED_UNFIXED
 from lib.engine.world import RECOVERED, WORLD_KEY
 from lib.errors import Conflict, NotFound, ValidationError
 from lib.sim import Overrides, window
@@ -248,6 +249,8 @@ def test_a_leak_nobody_fixed_is_one_incident_that_comes_back_each_cycle(
     steps = [t.event for t in record.timeline]
     assert steps.count("recovery_started") == 2
     assert steps[-3:] == ["escalated", "closed", "reopened"]
+    # The OOM kill cleared the alerts, not a fix: the close says so.
+    assert (record.timeline[-2].reason, record.timeline[-2].reason_ko) == CLEARED_UNFIXED
 
     resolve(engine, clock.now(), record.id, "user:kim")
     run_minutes(engine, clock, 5)

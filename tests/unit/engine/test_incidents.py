@@ -20,6 +20,7 @@ from lib.engine.incidents import (
     revised,
     with_new_logs,
 )
+from lib.engine.reasons import CLEARED_UNFIXED, SELF_HEALED
 from lib.engine.recovery import MAX_ATTEMPTS, plan_recovery, strategies_for
 from lib.engine.world import IncidentTrack
 
@@ -120,6 +121,17 @@ def test_an_incident_closes_only_after_its_alerts_stay_quiet() -> None:
     # An operator's resolution closes it as soon as its alerts clear.
     by_hand = closing(TRACK, set(), 300, {TRACK.id: "user:kim"})
     assert (by_hand.status, by_hand.resolved_by) == ("resolved", "user:kim")
+
+
+def test_an_escalated_incident_that_clears_by_itself_says_nothing_fixed_it() -> None:
+    """A leak nobody fixed clears its alerts at each OOM kill: "back to normal" would mislead."""
+    escalated = replace(TRACK, status="escalated", escalated_bucket=150)
+    quiet = closing(escalated, set(), 200, {})
+    closed = closing(quiet, set(), 200 + QUIET_ESCALATED, {})
+    assert (closed.status, closed.resolved_by) == ("resolved", "self")
+    assert closed.timeline[-1] == (200 + QUIET_ESCALATED, "closed", CLEARED_UNFIXED)
+    healed = closing(closing(TRACK, set(), 200, {}), set(), 200 + QUIET_BUCKETS, {})
+    assert healed.timeline[-1] == (200 + QUIET_BUCKETS, "closed", SELF_HEALED)
 
 
 def test_more_of_the_same_failure_nearby_joins_one_incident() -> None:
