@@ -35,7 +35,7 @@ from lib.http.schemas.fields import (
 )
 from lib.sim import FAILURE_TYPES
 from lib.sim import Incident as SimIncident
-from lib.store.db import IncidentRecord, IncidentStatus, TimelineEntry
+from lib.store.db import CLOSED_INCIDENTS, IncidentRecord, IncidentStatus, TimelineEntry
 
 IncidentState = Literal["injected", "active", "recovering", "recovered", "escalated", "resolved"]
 STATUS_KO = {
@@ -296,7 +296,7 @@ class IncidentShaper:
             type=r.type,  # type: ignore[arg-type]
             severity=_severity(r.type),  # type: ignore[arg-type]
             status=r.status,
-            open=r.status not in ("recovered", "resolved"),
+            open=r.status not in CLOSED_INCIDENTS,
             injected=r.id in self.injected,
             servers=list(r.servers),
             root_server=r.root_server,
