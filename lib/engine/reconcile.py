@@ -20,11 +20,10 @@ from lib.engine.reasons import STATE_LOST
 from lib.engine.records import at
 from lib.errors import StoreError
 from lib.sim import Fleet
-from lib.store.db import AlertStateChange, Repository, TimelineEntry
+from lib.store.db import OPEN_INCIDENTS, AlertStateChange, Repository, TimelineEntry
 
 log = logging.getLogger("openmanager.engine")
 
-OPEN_INCIDENTS = ("active", "recovering", "escalated")
 LIMIT = 10_000
 
 

@@ -29,6 +29,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from lib.alert_levels import ALERT_LEVELS
 from lib.engine.view import fleet_view
 from lib.sim import ENVIRONMENTS, FAILURE_TYPES, METRICS, REGIONS, ROLES, SERVER_STATUSES, UNITS
+from lib.store.db import OPEN_INCIDENTS
 
 if TYPE_CHECKING:
     from lib.engine.view import FleetView
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 SERVER_LABELS = ("server", "role", "region", "env")
 ALERT_STATES = ("firing", "acknowledged")
-OPEN_INCIDENT_STATUSES = ("active", "recovering", "escalated")
 
 
 def server_labels(fleet: Fleet) -> list[tuple[str, ...]]:
@@ -140,6 +140,6 @@ def _incidents(view: FleetView) -> Metric:
         labels=("type", "status"),
     )
     counts = Counter((t.type, t.status) for t in view.tracked_incidents)
-    for pair in product(FAILURE_TYPES, OPEN_INCIDENT_STATUSES):
+    for pair in product(FAILURE_TYPES, OPEN_INCIDENTS):
         family.add_metric(pair, counts[pair])
     return family

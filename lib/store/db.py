@@ -53,6 +53,8 @@ AlertState = Literal["pending", "firing", "resolved", "acknowledged"]
 CLOSED_INCIDENTS: Mapping[str, str] = MappingProxyType(
     {"recovered": "recovered_at", "resolved": "resolved_at"}
 )
+# The others: what the engine still tracks, and what the metrics endpoint counts by status.
+OPEN_INCIDENTS: tuple[IncidentStatus, ...] = ("active", "recovering", "escalated")
 # Table names, shared by both adapters; also the keys of ``delete_older_than``'s result.
 ROLLUPS, INCIDENTS, ALERTS = "metric_rollups", "incidents", "alerts"
 PUSH_SUBSCRIPTIONS, AUDIT_LOG, TRANSCRIPTS = "push_subscriptions", "audit_log", "ai_transcripts"
