@@ -116,17 +116,17 @@ DEFAULT_PARAMS = Params()
 def with_overrides(pairs: Sequence[str], base: Params = DEFAULT_PARAMS) -> Params:
     """``base`` with each ``NAME=VALUE`` applied (``-`` in a name reads as ``_``); a pair that
     is not a parameter, or a value that is not one, raises naming it."""
-    kinds = {f.name: f.type for f in fields(Params)}
+    names = [f.name for f in fields(Params)]
     changes: dict[str, Any] = {}  # int or float, as the field is
     for pair in pairs:
         name, equals, text = pair.partition("=")
         name = name.strip().replace("-", "_")
-        if not equals or name not in kinds:
+        if not equals or name not in names:
             raise ValidationError(
-                f"--param {pair!r}: expected NAME=VALUE, NAME one of {', '.join(kinds)}",
+                f"--param {pair!r}: expected NAME=VALUE, NAME one of {', '.join(names)}",
                 field="param",
             )
-        integer = kinds[name] in ("int", int)
+        integer = isinstance(getattr(base, name), int)
         try:
             changes[name] = int(text) if integer else float(text)
         except ValueError:

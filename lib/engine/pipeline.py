@@ -265,15 +265,13 @@ def _incidents_of(
             track = reopened(back, group.id, bucket, fleet.ids)
             tracks[track.id] = track
             seen |= set(track.servers)
-            batch.write("upsert_incidents", [incident_record(fleet, track)])
-            batch.events.append(incident_event(fleet, track, bucket, "reopened"))
+            _tell(batch, fleet, track, bucket, "reopened")
             continue
         same = joinable(tracks, d, ctx.regions)
         if same is not None:
             grown = joined(same, d, group.id, bucket, fleet.ids)
             tracks[grown.id] = grown
-            batch.write("upsert_incidents", [incident_record(fleet, grown)])
-            batch.events.append(incident_event(fleet, grown, bucket, "joined"))
+            _tell(batch, fleet, grown, bucket, "joined")
             seen |= set(d.affected)
             continue
         track, changes = _open(ctx, d, group.id, bucket, overrides, span.runtime)
@@ -282,8 +280,7 @@ def _incidents_of(
         tracks[track.id] = track
         seen |= set(track.servers)
         batch.detected += 1
-        batch.write("upsert_incidents", [incident_record(fleet, track)])
-        batch.events.append(incident_event(fleet, track, bucket, "detected"))
+        _tell(batch, fleet, track, bucket, "detected")
         opened.append(track)
     return opened
 
@@ -339,8 +336,7 @@ def _run_plans(
     for key, t in tracks.items():
         for _, event, reason in [p for p in t.plan if p[0] == bucket]:
             t = apply_step(t, bucket, event, reason)
-            batch.write("upsert_incidents", [incident_record(fleet, t)])
-            batch.events.append(incident_event(fleet, t, bucket, event))
+            _tell(batch, fleet, t, bucket, event)
         out[key] = t
     return out
 
@@ -362,9 +358,14 @@ def _close_finished(
             out[key] = closed
             continue
         ended[key] = closed
-        batch.write("upsert_incidents", [incident_record(fleet, closed)])
-        batch.events.append(incident_event(fleet, closed, bucket, "closed"))
+        _tell(batch, fleet, closed, bucket, "closed")
     return out, ended
+
+
+def _tell(batch: Batch, fleet: Fleet, t: IncidentTrack, bucket: int, change: str) -> None:
+    """Store ``t`` as it now stands and tell what changed."""
+    batch.write("upsert_incidents", [incident_record(fleet, t)])
+    batch.events.append(incident_event(fleet, t, bucket, change))
 
 
 def notification_data(fleet: Fleet, note: Notification) -> dict[str, object]:

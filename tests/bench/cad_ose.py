@@ -61,12 +61,11 @@ def _py2_hash(items: tuple[int, ...]) -> int:
 class _Py2IntDict:
     """A dict of non-negative int keys that iterates in Python 2's slot order."""
 
-    __slots__ = ("_items", "slots", "used", "values")
+    __slots__ = ("_items", "slots", "values")
 
     def __init__(self) -> None:
         self.slots: list[int | None] = [None] * 8
         self.values: dict[int, int] = {}
-        self.used = 0
         self._items: list[tuple[int, int]] | None = []
 
     def _insert(self, slots: list[int | None], key: int) -> None:
@@ -84,10 +83,10 @@ class _Py2IntDict:
         self.values[key] = value
         self._items = None
         self._insert(self.slots, key)
-        self.used += 1
-        if self.used * 3 >= len(self.slots) * 2:
+        used = len(self.values)
+        if used * 3 >= len(self.slots) * 2:
             size = 8
-            while size <= 4 * self.used:
+            while size <= 4 * used:
                 size <<= 1
             grown: list[int | None] = [None] * size
             for k in self.slots:
@@ -128,7 +127,7 @@ class _Memory:
         self.by_hash: tuple[dict[int, _Semi], dict[int, _Semi]] = ({}, {})
         self.semis: tuple[list[_Semi], list[_Semi]] = ([], [])
         self.by_fact: tuple[dict[int, list[_Semi]], dict[int, list[_Semi]]] = ({}, {})
-        self.crossed: tuple[list[_Semi], list[_Semi]] = ([], [])
+        self.crossed: list[list[_Semi]] = [[], []]
         self.contexts: list[_Context] = []
         # The original compares ids with a ``False`` that equals 0: context 0 is skipped then too.
         self.new_context_id = 0
@@ -178,7 +177,7 @@ class _Memory:
         crossed.sort(key=lambda semi: semi.index)
         for semi in crossed:
             semi.n_crossed = len(semi.crossed)
-        self.crossed = (crossed, self.crossed[1]) if side == 0 else (self.crossed[0], crossed)
+        self.crossed[side] = crossed
 
     def activate(
         self, new_context: bool

@@ -23,17 +23,22 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
     )
 
 
-@pytest.fixture(scope="module")
-def csv_text() -> str:
-    rng = np.random.default_rng(4)
-    values = 40.0 + rng.standard_normal(300)
-    values[250] = 95.0
+def csv_of(values: np.ndarray) -> str:
+    """``values`` as a ``timestamp,value`` file, one row every 5 minutes."""
     start = np.datetime64("2014-02-14T14:30:00")
     rows = [
         f"{str(start + np.timedelta64(300 * i, 's')).replace('T', ' ')},{v:.3f}"
         for i, v in enumerate(values)
     ]
     return "timestamp,value\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="module")
+def csv_text() -> str:
+    rng = np.random.default_rng(4)
+    values = 40.0 + rng.standard_normal(300)
+    values[250] = 95.0
+    return csv_of(values)
 
 
 def test_scores_one_row_per_input_row(tmp_path: Path, csv_text: str) -> None:
@@ -216,11 +221,7 @@ def test_a_parameter_changes_for_one_run() -> None:
     rng = np.random.default_rng(4)
     values = 40.0 + rng.standard_normal(1500)
     values[300], values[1200] = 80.0, 55.0
-    start = np.datetime64("2014-02-14T14:30:00")
-    text = "timestamp,value\n" + "\n".join(
-        f"{str(start + np.timedelta64(300 * i, 's')).replace('T', ' ')},{v:.3f}"
-        for i, v in enumerate(values)
-    )
+    text = csv_of(values)
     default = split(run_cli("-", stdin=text).stdout.splitlines())[1]
     changed = run_cli("-", "--param", "envelope_half_life=100", stdin=text)
     assert changed.returncode == 0, changed.stderr
