@@ -13,9 +13,13 @@ How a series is judged, each sample using only the samples before it:
   learning them (``recurrence._season_weight``): a daily or weekly shape, both, or none.
 - **Sampling interval.** Each series keeps its typical interval; a row after a gap teaches the
   baseline as many samples as the time it covers, so rates per sample hold for any interval.
-- **Envelope.** The highest and lowest values recently seen, shrinking slowly back to the
-  baseline (``envelope_half_life``), kept for three channels: the value, its 3-point median
-  (a level that holds for two samples) and a fast EW mean (a sustained shift).
+- **Envelope.** The highest and lowest values recently seen, kept for three channels: the
+  value, its 3-point median (a level that holds for two samples) and a fast EW mean (a
+  sustained shift). An extreme shrinks back to the baseline slowly (``envelope_half_life``)
+  while the value keeps coming near it (within ``envelope_near`` of the envelope's range),
+  and quickly (``envelope_fade``) once it has not for ``envelope_idle`` samples: a peak the
+  series keeps reaching is its normal range; a spike it reached once and left does not hide a
+  smaller one later.
 - **Bands.** The warning band of a channel lies beyond its envelope by ``envelope_margin`` of
   the envelope's range, and at least ``band_sigmas`` of the channel's standard deviations
   from the centre; the critical band is ``1 + critical_stretch`` times as far from the centre.

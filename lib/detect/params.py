@@ -68,8 +68,17 @@ class Params:
     """How far beyond the recent extremes (as a fraction of their range) a value must go, and a
     run of repeated values beyond the longest remembered (as a fraction of it)."""
     envelope_half_life: float = 23_000.0
-    """Samples for the remembered extremes to shrink halfway back to the baseline; a run of
-    repeats rarer than once in that many samples is stuck."""
+    """Samples for the remembered extremes to shrink halfway back to the baseline while the
+    series keeps coming near them; a run of repeats rarer than once in that many samples is
+    stuck."""
+    envelope_near: float = 0.2
+    """A value within this fraction of the extremes' range of a remembered extreme comes near it."""
+    envelope_idle: float = 600.0
+    """Samples an extreme is remembered without the series coming near it before it fades at
+    ``envelope_fade``: a peak the series keeps reaching is its normal range, one it reached once
+    and left is not."""
+    envelope_fade: float = 1_000.0
+    """Samples for an extreme the series has left to shrink halfway back to the baseline."""
     critical_stretch: float = 0.5
     """The critical band is ``1 + critical_stretch`` times as far from the baseline as warning."""
     hold: int = 30
@@ -89,11 +98,13 @@ class Params:
             "season_winsor",
             "band_sigmas",
             "envelope_half_life",
+            "envelope_idle",
+            "envelope_fade",
             "critical_stretch",
         )
         for name in positive:
             _check(name, getattr(self, name), getattr(self, name) > 0.0, "> 0")
-        for name in ("trend_horizon", "envelope_margin"):
+        for name in ("trend_horizon", "envelope_margin", "envelope_near"):
             _check(name, getattr(self, name), getattr(self, name) >= 0.0, ">= 0")
         _check("season_slots", self.season_slots, 1 <= self.season_slots <= 1440, "in [1, 1440]")
         _check("hold", self.hold, self.hold >= 0, ">= 0")

@@ -96,6 +96,7 @@ class Kernels:
     clipped_mad: float  # mean |residual| clipped at ``winsor`` spreads over the unclipped mean
     log_rare: float  # log of the chance of something seen once per envelope half-life
     envelope_keep: float  # share of its distance to the baseline an extreme keeps per refresh
+    fade_keep: float  # the same for an extreme the series has left
 
     @classmethod
     def of(cls, params: Params, length: int) -> Kernels:
@@ -110,6 +111,7 @@ class Kernels:
             clipped_mad(params.winsor),
             -math.log(params.envelope_half_life),
             0.5 ** (params.refresh / params.envelope_half_life),
+            0.5 ** (params.refresh / params.envelope_fade),
         )
 
 
@@ -163,10 +165,11 @@ def refresh(st: F64, due: BOOL, params: Params, kernels: Kernels) -> None:
             offsets_of, rows[:, col.SPREAD], rows[:, col.LEVEL], params.season_rate
         )
     level = rows[:, col.LEVEL][:, None]
-    keep = kernels.envelope_keep
-    rows[:, col.ENV_HI] = level + keep * (rows[:, col.ENV_HI] + shared[:, None] - level)
-    rows[:, col.ENV_LO] = level + keep * (rows[:, col.ENV_LO] + shared[:, None] - level)
-    rows[:, col.RUN_RECORD] *= keep
+    for extremes, idle in ((col.ENV_HI, col.IDLE_HI), (col.ENV_LO, col.IDLE_LO)):
+        left = rows[:, idle] >= params.envelope_idle
+        keep = np.where(left, kernels.fade_keep, kernels.envelope_keep)[:, None]
+        rows[:, extremes] = level + keep * (rows[:, extremes] + shared[:, None] - level)
+    rows[:, col.RUN_RECORD] *= kernels.envelope_keep
     rows[:, col.CLIP_CENTRE] = rows[:, col.LEVEL]
     warm = rows[:, col.N_SEEN] >= params.warmup
     rows[:, col.CLIP_RADIUS] = np.where(warm, params.winsor * rows[:, col.SPREAD], np.inf)
@@ -311,6 +314,18 @@ def _reach_extremes(
                 strength[where] = np.maximum(strength[where], reach[beyond])
 
 
+def _count_idle(st: F64, y: F64, hi: F64, lo: F64, centre: F64, params: Params) -> None:
+    """Update how many samples it is since the value came near its remembered high and low
+    (within ``envelope_near`` of their range), given the extremes before each row."""
+    n_rows = y.shape[0]
+    # Rounding must not decide whether a series constant so far came near its extremes.
+    near = params.envelope_near * (hi - lo) + (_PRECISION * np.abs(centre) + 1e-300)
+    row = np.arange(n_rows)[:, None]
+    for idle, came in ((col.IDLE_HI, y >= hi - near), (col.IDLE_LO, y <= lo + near)):
+        last = np.where(came, row, -1).max(axis=0)
+        st[:, idle] = np.where(last >= 0, n_rows - 1 - last, st[:, idle] + n_rows)
+
+
 def _repeat_strength(st: F64, x: F64, rate: F64 | None, kernels: Kernels, params: Params) -> F64:
     """The stuck channel: how far a run of repeated raw values goes beyond what is usual.
 
@@ -437,6 +452,8 @@ def advance(
     lo[0] = st[:, col.ENV_LO].T
     _running(np.maximum, hi)
     _running(np.minimum, lo)
+
+    _count_idle(st, y, hi[:-1, 0], lo[:-1, 0], centre, params)
 
     up_on, down_on = sides
     up_dist, down_dist = _distances(

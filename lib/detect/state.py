@@ -1,10 +1,11 @@
 """The detector's memory: a fixed, small row of float64 per series, easy to keep in Redis.
 
-One row per series, ``38 + 2 × season_slots + hold`` floats (116 with the defaults, 928 bytes):
+One row per series, ``40 + 2 × season_slots + hold`` floats (118 with the defaults, 944 bytes):
 counts, the robust baseline, spread and trend, the clipping bounds in force, the last two values,
-a fast EW mean, the remembered extremes of three channels, what the stuck channel keeps (the
-last raw value, how many times in a row it has repeated, the longest such run remembered, how
-often the series repeats itself, what run length was unlikely when this run began), how much
+a fast EW mean, the remembered extremes of three channels and how long since the value came near
+them, what the stuck channel keeps (the last raw value, how many times in a row it has repeated,
+the longest such run remembered, how often the series repeats itself, what run length was
+unlikely when this run began), how much
 of the daily and weekly season is applied, the typical sampling interval, the offsets per
 time-of-day slot and per weekday with their pending updates, and the severities of the
 detections in the last ``hold`` samples.
@@ -48,10 +49,13 @@ SEASON_WEIGHT = RAW_PREV + 4  # share of the daily offsets applied: 0 no daily s
 WEEK_WEIGHT = RAW_PREV + 5  # share of the weekday offsets applied: 0 no weekly shape found
 INTERVAL = RAW_PREV + 6  # typical seconds between samples (0 before the second sample)
 RUN_FLOOR = RAW_PREV + 7  # least unlikely length of the current run as it began (NaN: in warm-up)
-SEASON0 = RAW_PREV + 8  # offsets in force (daily slots, weekdays), pending updates, the hold
+IDLE_HI = RAW_PREV + 8  # samples since the value last came near its remembered high
+IDLE_LO = RAW_PREV + 9  # samples since the value last came near its remembered low
+SEASON0 = RAW_PREV + 10  # offsets in force (daily slots, weekdays), pending updates, the hold
 WEEKDAYS = 7
 
-_MAGIC = b"OMD3"
+_MAGIC = b"OMD4"
+_VERSION = 4  # of ``to_dict``; with ``_MAGIC``, changes whenever the columns do
 _HEADER = struct.Struct("<4sIII")
 
 
@@ -128,11 +132,16 @@ class State:
         return cls(data.astype(np.float64), slots, hold)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 3, "slots": self.slots, "hold": self.hold, "rows": self.data.tolist()}
+        return {
+            "version": _VERSION,
+            "slots": self.slots,
+            "hold": self.hold,
+            "rows": self.data.tolist(),
+        }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> State:
-        if doc.get("version") != 3:
+        if doc.get("version") != _VERSION:
             raise ValidationError("not a detector state of this version", field="state")
         try:
             slots, hold = int(doc["slots"]), int(doc["hold"])

@@ -9,7 +9,16 @@ from hypothesis.extra import numpy as hnp
 from lib.detect import DEFAULT_PARAMS, Direction, Params, SeriesConfig, SeriesConfigs
 
 # Small enough that short windows pass warm-ups, refreshes, holds and every season slot.
-BUSY = Params(warmup=5, refresh=4, hold=3, season_slots=6, season_rate=0.5, envelope_half_life=40.0)
+BUSY = Params(
+    warmup=5,
+    refresh=4,
+    hold=3,
+    season_slots=6,
+    season_rate=0.5,
+    envelope_half_life=40.0,
+    envelope_idle=8.0,
+    envelope_fade=12.0,
+)
 PARAMS = st.sampled_from([DEFAULT_PARAMS, BUSY])
 START = 1_700_000_000.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -181,6 +182,40 @@ def test_the_morning_peak_pages_nobody_once_the_days_are_learned() -> None:
     # peak (to 50) much further than the level alone, which lags and clips, would take it.
     last_peak = ((hour > 8.5) & (hour < 9.5))[-288:]
     assert r.baseline[-288:, 0][last_peak].mean() > 32.0
+
+
+NEVER_FADES = dataclasses.replace(DEFAULT_PARAMS, envelope_idle=1e18)
+
+
+def test_a_spike_the_series_left_fades_and_a_smaller_one_later_counts() -> None:
+    """Remembered for ever, the first spike would hide the second, 25 spreads above normal."""
+    n = 6000
+    values = noise(n)
+    values[1000] += 60.0
+    values[5000] += 25.0
+    fading = score_window(values[:, None], stamps(n)).score[:, 0]
+    kept = score_window(values[:, None], stamps(n), NEVER_FADES).score[:, 0]
+    assert fading[1000] >= CRITICAL
+    assert kept[1000] >= CRITICAL
+    assert kept[5000] < WARNING
+    assert fading[5000] >= WARNING
+
+
+def test_a_peak_the_series_keeps_reaching_stays_normal() -> None:
+    """A burst every 400 samples is remembered as if for ever: past the first few, one now and
+    then goes beyond the record by noise. Forgotten after 50 samples unreached, each warns."""
+    n = 8000
+    values = noise(n)
+    bursts = np.arange(500, n, 400)
+    values[bursts] += 20.0
+    quiet = score_window(values[:, None], stamps(n)).score[:, 0]
+    kept = score_window(values[:, None], stamps(n), NEVER_FADES).score[:, 0]
+    early = dataclasses.replace(DEFAULT_PARAMS, envelope_idle=50.0)
+    forgetful = score_window(values[:, None], stamps(n), early).score[:, 0]
+    np.testing.assert_array_equal(quiet, kept)
+    late = bursts[bursts >= 2000]
+    assert (quiet[late] >= WARNING).mean() < 0.25
+    assert (forgetful[late] >= WARNING).all()
 
 
 def test_a_repeat_within_the_hold_is_held_unless_it_is_worse() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -52,6 +53,8 @@ def test_a_fresh_state_is_small() -> None:
         b"",
         b"OMD3",
         b"OMD2" + bytes(12),
+        # The layout before the idle counts, whose rows were two floats shorter.
+        struct.pack("<4sIII", b"OMD3", 24, 30, 1) + bytes(8 * 116),
         b"XXXX" + bytes(12),
         State.fresh(2, 24, 30).to_bytes()[:-8],
     ],
@@ -67,8 +70,9 @@ def test_damaged_bytes_are_refused(blob: bytes) -> None:
         {},
         {"version": 1, "slots": 24, "hold": 30, "rows": []},
         {"version": 2, "slots": 24, "hold": 30, "rows": [[0.0] * 94]},
-        {"version": 3, "slots": 24, "hold": 30, "rows": [[1.0, 2.0]]},
-        {"version": 3, "slots": "x", "hold": 30, "rows": []},
+        {"version": 3, "slots": 24, "hold": 30, "rows": [[0.0] * 116] * 59},
+        {"version": 4, "slots": 24, "hold": 30, "rows": [[1.0, 2.0]]},
+        {"version": 4, "slots": "x", "hold": 30, "rows": []},
     ],
 )
 def test_bad_dicts_are_refused(doc: dict) -> None:
