@@ -19,23 +19,39 @@ export function alertAsOf(alert, at) {
   };
 }
 
+/** The status an incident's ``steps`` up to some moment leave it in. A close that a reopen
+ * followed was a close by itself ("resolved": the only kind that reopens); the last close is
+ * the incident's own final status. */
+function statusAfter(incident, steps) {
+  const closes = incident.timeline.filter((step) => step.event === "closed");
+  const last = incident.open ? null : closes[closes.length - 1];
+  let status = "active";
+  let escalated = false;
+  for (const step of steps) {
+    if (step.event === "recovery_started" || step.event === "recovered") status = "recovering";
+    else if (step.event === "escalated") [status, escalated] = ["escalated", true];
+    else if (step.event === "reopened") status = escalated ? "escalated" : "active";
+    else if (step.event === "closed") status = step === last ? incident.status : "resolved";
+  }
+  return status;
+}
+
 /** ``incident`` as of ``at``, or null when the console could not have shown it yet (not
- * started, or a simulated one not detected by then). */
+ * started, or a simulated one not detected by then). Its status is read from its timeline:
+ * an incident that closed and reopened was closed in between. */
 export function incidentAsOf(incident, at) {
   if (!before(incident.started_at, at)) return null;
   const detected = before(incident.detected_at, at);
   if (!detected && !incident.injected) return null;
-  let status = detected ? "active" : "injected";
-  if (before(incident.resolved_at, at)) status = "resolved";
-  else if (before(incident.recovered_at, at)) status = "recovered";
-  else if (before(incident.escalated_at, at)) status = "escalated";
-  else if (before(incident.recovery_attempted_at, at)) status = "recovering";
+  const timeline = incident.timeline.filter((step) => before(step.at, at));
+  let status = detected ? statusAfter(incident, timeline) : "injected";
+  if (!detected && before(incident.resolved_at, at)) status = "resolved";
   return {
     ...incident,
     status,
     open: status !== "recovered" && status !== "resolved",
     diagnosis: detected ? incident.diagnosis : null, // concluded at detection, not before
-    timeline: incident.timeline.filter((step) => before(step.at, at)),
+    timeline,
   };
 }
 

@@ -54,6 +54,25 @@ AS_OF = """async () => {
   const later = { ...incident, started_at: '2026-01-01T10:10:00Z' };
   const undetected = { ...incident, detected_at: '2026-01-01T10:05:00Z' };
   const i = incidentAsOf(incident, at);
+  // A leak nobody fixed: escalated, closed by itself at 09:00, back at 10:00, closed at 11:00.
+  const leak = {
+    ...incident, recovered_at: null, escalated_at: '2026-01-01T08:10:00Z',
+    resolved_at: '2026-01-01T11:00:00Z', status: 'resolved', open: false,
+    timeline: [step('08:00', 'started'), step('08:01', 'detected'),
+               step('08:02', 'recovery_started'), step('08:10', 'recovery_failed'),
+               step('08:10', 'escalated'), step('09:00', 'closed'), step('10:00', 'reopened'),
+               step('11:00', 'closed')],
+  };
+  // One that closed by itself and is open again now.
+  const back = {
+    ...incident, recovery_attempted_at: null, recovered_at: null, status: 'active', open: true,
+    timeline: [step('08:00', 'started'), step('08:01', 'detected'), step('09:00', 'closed'),
+               step('10:00', 'reopened')],
+  };
+  const seen = (record, times) => times.map((t) => {
+    const then = incidentAsOf(record, Date.parse(`2026-01-01T${t}:00Z`));
+    return [then.status, then.open];
+  });
   return {
     alert: alertAsOf(alert, at).state,
     by: alertAsOf(alert, at).acknowledged_by,
@@ -61,6 +80,8 @@ AS_OF = """async () => {
     incident: [i.status, i.open, i.timeline.map((s) => s.event)],
     later: incidentAsOf(later, at),
     undetected: incidentAsOf(undetected, at),
+    leak: seen(leak, ['08:05', '08:30', '09:30', '10:30', '11:30']),
+    back: seen(back, ['08:30', '09:30', '10:30']),
   };
 }"""
 
@@ -75,6 +96,15 @@ def test_incidents_and_alerts_as_they_stood(page: Page, console: Console) -> Non
         "incident": ["recovering", True, ["started", "detected", "recovery_started"]],
         "later": None,
         "undetected": None,
+        # Closed between its two stretches, not escalated or open all along.
+        "leak": [
+            ["recovering", True],
+            ["escalated", True],
+            ["resolved", False],
+            ["escalated", True],
+            ["resolved", False],
+        ],
+        "back": [["active", True], ["resolved", False], ["active", True]],
     }
     # And the console: an incident injected now is listed live, not an hour ago.
     made = console.post(
