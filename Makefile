@@ -16,7 +16,7 @@ help:
 	@echo "make dev     serve the API and public/ on http://localhost:$(PORT) (embedded defaults)"
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make bench   run the benchmarks (tests/bench)"
-	@echo "make lint    ruff check + format check + mypy (strict on lib/sim, detect, analysis)"
+	@echo "make lint    ruff check + format check + mypy (strict on lib/sim, detect, analysis, tune)"
 	@echo "make vercel-build  build the deployment offline with the real Vercel CLI and check it"
 
 $(VENV)/.runtime: requirements.txt

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def start() -> dict[str, int]:
 def at(index: Mapping[str, int], base: Params | None = None) -> Params:
     """``base`` (default ``Params()``) with each searched parameter at its grid ``index``."""
     base = base or Params()
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}  # int or float, as the field is
     for name, i in index.items():
         value = grid(name)[i]
         changes[name] = round(value) if isinstance(getattr(base, name), int) else value
@@ -165,7 +166,7 @@ def scaled(params: Params, factors: dict[str, float]) -> Params:
     """``params`` with each named parameter multiplied by its factor (kept valid)."""
     limits = {"level_rate": 0.5, "trend_rate": 1.0, "season_rate": 1.0, "fast_rate": 1.0}
     limits |= {"season_slots": 1440, "refresh": 256}
-    changes: dict[str, float | int] = {}
+    changes: dict[str, Any] = {}  # int or float, as the field is
     for name, factor in factors.items():
         value = min(getattr(params, name) * factor, limits.get(name, math.inf))
         changes[name] = max(1, round(value)) if isinstance(getattr(params, name), int) else value
