@@ -5,10 +5,9 @@ counts, the robust baseline, spread and trend, the clipping bounds in force, the
 a fast EW mean, the remembered extremes of three channels and how long since the value came near
 them, what the stuck channel keeps (the last raw value, how many times in a row it has repeated,
 the longest such run remembered, how often the series repeats itself, what run length was
-unlikely when this run began), how much
-of the daily and weekly season is applied, the typical sampling interval, the offsets per
-time-of-day slot and per weekday with their pending updates, and the severities of the
-detections in the last ``hold`` samples.
+unlikely when this run began), how much of the daily and weekly season is applied, the typical
+sampling interval, the offsets per time-of-day slot and per weekday with their pending updates,
+and the severities of the detections in the last ``hold`` samples.
 ``to_bytes``/``from_bytes`` and ``to_dict``/``from_dict`` round-trip it exactly.
 """
 
