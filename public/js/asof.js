@@ -36,6 +36,13 @@ function statusAfter(incident, steps) {
   return status;
 }
 
+/** A summary without the status it ends with (``…: status`` in each language, as the API
+ * writes it), for a moment when the incident stood otherwise. */
+function withoutStatus(summary) {
+  const cut = (text) => (text.includes(": ") ? text.slice(0, text.lastIndexOf(": ")) : text);
+  return { en: cut(summary.en), ko: cut(summary.ko) };
+}
+
 /** ``incident`` as of ``at``, or null when the console could not have shown it yet (not
  * started, or a simulated one not detected by then). Its status is read from its timeline:
  * an incident that closed and reopened was closed in between. */
@@ -49,6 +56,7 @@ export function incidentAsOf(incident, at) {
   return {
     ...incident,
     status,
+    summary: status === incident.status ? incident.summary : withoutStatus(incident.summary),
     open: status !== "recovered" && status !== "resolved",
     diagnosis: detected ? incident.diagnosis : null, // concluded at detection, not before
     timeline,

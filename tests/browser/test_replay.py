@@ -48,6 +48,8 @@ AS_OF = """async () => {
     started_at: '2026-01-01T08:00:00Z', detected_at: '2026-01-01T08:01:00Z', injected: false,
     recovery_attempted_at: '2026-01-01T09:00:00Z', recovered_at: '2026-01-01T10:30:00Z',
     status: 'recovered', open: false,
+    summary: { en: 'api_failure on api-01 (1 server): recovered',
+               ko: 'api-01 API 장애 (서버 1대): 복구됨' },
     timeline: [step('08:00', 'started'), step('08:01', 'detected'),
                step('09:00', 'recovery_started'), step('10:30', 'recovered')],
   };
@@ -58,6 +60,8 @@ AS_OF = """async () => {
   const leak = {
     ...incident, recovered_at: null, escalated_at: '2026-01-01T08:10:00Z',
     resolved_at: '2026-01-01T11:00:00Z', status: 'resolved', open: false,
+    summary: { en: 'memory_leak on api-01 (1 server): resolved',
+               ko: 'api-01 메모리 누수 (서버 1대): 해결됨' },
     timeline: [step('08:00', 'started'), step('08:01', 'detected'),
                step('08:02', 'recovery_started'), step('08:10', 'recovery_failed'),
                step('08:10', 'escalated'), step('09:00', 'closed'), step('10:00', 'reopened'),
@@ -66,12 +70,14 @@ AS_OF = """async () => {
   // One that closed by itself and is open again now.
   const back = {
     ...incident, recovery_attempted_at: null, recovered_at: null, status: 'active', open: true,
+    summary: { en: 'cpu_overload on web-01 (1 server): active',
+               ko: 'web-01 CPU 과부하 (서버 1대): 진행 중' },
     timeline: [step('08:00', 'started'), step('08:01', 'detected'), step('09:00', 'closed'),
                step('10:00', 'reopened')],
   };
   const seen = (record, times) => times.map((t) => {
     const then = incidentAsOf(record, Date.parse(`2026-01-01T${t}:00Z`));
-    return [then.status, then.open];
+    return [then.status, then.open, then.summary.en];
   });
   return {
     alert: alertAsOf(alert, at).state,
@@ -97,14 +103,19 @@ def test_incidents_and_alerts_as_they_stood(page: Page, console: Console) -> Non
         "later": None,
         "undetected": None,
         # Closed between its two stretches, not escalated or open all along.
+        # The summary keeps its status only where it is the record's own.
         "leak": [
-            ["recovering", True],
-            ["escalated", True],
-            ["resolved", False],
-            ["escalated", True],
-            ["resolved", False],
+            ["recovering", True, "memory_leak on api-01 (1 server)"],
+            ["escalated", True, "memory_leak on api-01 (1 server)"],
+            ["resolved", False, "memory_leak on api-01 (1 server): resolved"],
+            ["escalated", True, "memory_leak on api-01 (1 server)"],
+            ["resolved", False, "memory_leak on api-01 (1 server): resolved"],
         ],
-        "back": [["active", True], ["resolved", False], ["active", True]],
+        "back": [
+            ["active", True, "cpu_overload on web-01 (1 server): active"],
+            ["resolved", False, "cpu_overload on web-01 (1 server)"],
+            ["active", True, "cpu_overload on web-01 (1 server): active"],
+        ],
     }
     # And the console: an incident injected now is listed live, not an hour ago.
     made = console.post(
